@@ -1,0 +1,44 @@
+# pb: the two commands a newcomer needs are `make demo` and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+DEMO_DB := $(CURDIR)/instance/demo.sqlite3
+DEMO_ENV := PB_ENV=development PB_DATABASE_URL=sqlite:///$(DEMO_DB)
+
+.PHONY: install translations demo test lint i18n bench
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,prod]'
+	touch $@
+
+install: $(BIN)/.installed
+
+translations: install
+	$(BIN)/pybabel compile --directory translations --domain messages
+
+demo: translations
+	mkdir -p instance
+	$(DEMO_ENV) $(BIN)/pb db upgrade
+	$(DEMO_ENV) $(BIN)/pb demo
+	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C stops it)"
+	$(DEMO_ENV) $(BIN)/pb run --host 127.0.0.1 --port 5000
+
+test: translations
+	$(BIN)/ruff check pb tests benchmarks migrations
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check pb tests benchmarks migrations
+
+# Extract every marked string and merge it into the French catalogue (translate, then `make test`).
+i18n: install
+	$(BIN)/pybabel extract --mapping-file babel.cfg --no-location --sort-output --project pb --keywords _l \
+		--msgid-bugs-address "" --copyright-holder "pb contributors" --output-file translations/messages.pot .
+	$(BIN)/pybabel update --input-file translations/messages.pot --directory translations --locale fr_CA \
+		--no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile --directory translations --domain messages
+
+bench: install
+	$(BIN)/python benchmarks/tally.py

@@ -1,0 +1,52 @@
+"""The composition root: settings, extensions, blueprints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from pb.config import default_config_path, load_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    settings = load_settings(default_config_path(), overrides=overrides)
+    app = Flask(
+        "pb",
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.update(settings)
+    app.config["TESTING"] = settings["ENV"] == "testing"
+    app.config["RATELIMIT_STORAGE_URI"] = settings["RATELIMIT_STORAGE_URI"]
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    if settings["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings["PROXY_COUNT"], x_proto=settings["PROXY_COUNT"]
+        )
+
+    from pb import errors, extensions, i18n, security
+
+    extensions.init_database(app)
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+    security.init_security(app)
+    i18n.init_i18n(app, str(PROJECT_ROOT / "translations"))
+    errors.init_errors(app)
+
+    from pb.auth import bp as auth_bp
+    from pb.cycles import bp as cycles_bp
+    from pb.site import bp as site_bp
+    from pb.staff import bp as staff_bp
+
+    app.register_blueprint(site_bp)
+    app.register_blueprint(cycles_bp)
+    app.register_blueprint(auth_bp, url_prefix="/account")
+    app.register_blueprint(staff_bp, url_prefix="/staff")
+    return app

@@ -1,0 +1,161 @@
+"""Settings: a TOML file, then ``PB_*`` environment variables, then test overrides.
+
+Every setting is declared once in ``SETTINGS`` with its TOML place, type and default;
+``config.example.toml`` documents the same list (a test keeps the two in step). A missing
+or invalid setting raises :class:`ConfigError` whose message is one line naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("development", "testing", "production")
+DEVELOPMENT_SECRET_KEY = "pb-development-only-not-secret"
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message is one line naming it."""
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number")
+    return int(value)
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str | int):
+        raise ValueError("expected text")
+    return str(value)
+
+
+def _choice(*choices: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        text = _text(value)
+        if text not in choices:
+            raise ValueError("expected one of " + ", ".join(choices))
+        return text
+
+    return parse
+
+
+@dataclass(frozen=True)
+class Setting:
+    section: str
+    key: str
+    parse: Callable[[Any], Any]
+    default: Any = None
+
+    @property
+    def name(self) -> str:
+        """The Flask config key, e.g. ``MAIL_SERVER``."""
+        return self.key.upper()
+
+    @property
+    def env_var(self) -> str:
+        return "PB_" + self.key.upper()
+
+    @property
+    def toml_path(self) -> str:
+        return f"{self.section}.{self.key}"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("app", "env", _choice(*ENVIRONMENTS), "production"),
+    Setting("app", "secret_key", _text, None),
+    Setting("app", "database_url", _text, "sqlite:///instance/pb.sqlite3"),
+    Setting("app", "default_locale", _choice("en_CA", "fr_CA"), "en_CA"),
+    Setting("app", "max_content_length", _integer, 2 * 1024 * 1024),
+    Setting("app", "prefer_https", _boolean, True),
+    Setting("app", "proxy_count", _integer, 0),
+    Setting("mail", "mail_backend", _choice("console", "smtp"), "console"),
+    Setting("mail", "mail_server", _text, "localhost"),
+    Setting("mail", "mail_port", _integer, 587),
+    Setting("mail", "mail_username", _text, ""),
+    Setting("mail", "mail_password", _text, ""),
+    Setting("mail", "mail_use_tls", _boolean, True),
+    Setting("mail", "mail_sender", _text, "pb@localhost"),
+    Setting("limits", "ratelimit_storage_uri", _text, "memory://"),
+    Setting("limits", "sign_in_rate_limit", _text, "10 per minute"),
+)
+
+
+def default_config_path() -> Path | None:
+    explicit = os.environ.get("PB_CONFIG")
+    if explicit:
+        return Path(explicit)
+    candidate = Path("instance") / "config.toml"
+    return candidate if candidate.exists() else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as error:
+        raise ConfigError(f"config file {path} (PB_CONFIG) does not exist") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {path} is not valid TOML: {error}") from error
+
+
+def load_settings(
+    path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The validated settings as Flask config keys (``SECRET_KEY``, ``DATABASE_URL`` ...)."""
+    environ = os.environ if environ is None else environ
+    document = _read_toml(path) if path is not None else {}
+    known_sections = {s.section for s in SETTINGS}
+    for section, table in document.items():
+        if section not in known_sections or not isinstance(table, dict):
+            raise ConfigError(f"unknown setting section [{section}] in {path}")
+        for key in table:
+            if not any(s.section == section and s.key == key for s in SETTINGS):
+                raise ConfigError(f"unknown setting {section}.{key} in {path}")
+
+    overrides = dict(overrides or {})
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.name in overrides:
+            raw, origin = overrides.pop(setting.name), "override"
+        elif setting.env_var in environ:
+            raw, origin = environ[setting.env_var], setting.env_var
+        elif setting.key in document.get(setting.section, {}):
+            raw, origin = document[setting.section][setting.key], setting.toml_path
+        else:
+            values[setting.name] = setting.default
+            continue
+        try:
+            values[setting.name] = setting.parse(raw)
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"invalid setting {setting.toml_path} ({origin}): {error}") from error
+
+    if values["ENV"] == "production":
+        if not values["SECRET_KEY"]:
+            raise ConfigError("missing setting app.secret_key (PB_SECRET_KEY): required in production")
+        if values["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY or len(values["SECRET_KEY"]) < 32:
+            raise ConfigError("invalid setting app.secret_key (PB_SECRET_KEY): use at least 32 random characters")
+    elif not values["SECRET_KEY"]:
+        values["SECRET_KEY"] = DEVELOPMENT_SECRET_KEY
+    if values["MAX_CONTENT_LENGTH"] <= 0:
+        raise ConfigError("invalid setting app.max_content_length (PB_MAX_CONTENT_LENGTH): must be positive")
+
+    values.update(overrides)  # test-only extras such as WTF_CSRF_ENABLED pass straight through
+    return values

@@ -1,0 +1,51 @@
+"""Flask extensions and the per-request database session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from pb.db import make_engine, make_session_factory
+
+babel = Babel()
+csrf = CSRFProtect()
+login_manager = LoginManager()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@dataclass
+class Database:
+    engine: Engine
+    session_factory: sessionmaker[Session]
+
+
+def init_database(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["pb.db"] = Database(engine, make_session_factory(engine))
+
+    @app.teardown_appcontext
+    def close_session(error: BaseException | None) -> None:
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            # Anything not committed at the request boundary is discarded.
+            session.rollback()
+            session.close()
+
+
+def database() -> Database:
+    return current_app.extensions["pb.db"]
+
+
+def db_session() -> Session:
+    """The request's session: views commit it once, at the boundary."""
+    if "db_session" not in g:
+        g.db_session = database().session_factory()
+    return g.db_session

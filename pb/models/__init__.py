@@ -1,0 +1,25 @@
+"""Database models, one module per aggregate. Importing this package registers every table."""
+
+from pb.models.audit_log import AuditLogEntry
+from pb.models.cycle import (
+    BallotType,
+    Category,
+    Cycle,
+    District,
+    Phase,
+    PhaseClosure,
+)
+from pb.models.user import Role, RoleGrant, User
+
+__all__ = [
+    "AuditLogEntry",
+    "BallotType",
+    "Category",
+    "Cycle",
+    "District",
+    "Phase",
+    "PhaseClosure",
+    "Role",
+    "RoleGrant",
+    "User",
+]

@@ -1,0 +1,70 @@
+"""Accounts and the roles granted to them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pb.db import Base, UTCDateTime, str_enum, utcnow
+
+
+class Role(StrEnum):
+    RESIDENT = "resident"
+    STAFF = "staff"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Changes whenever the password does, so that reset links and sessions issued before stop working.
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    role_grants: Mapped[list[RoleGrant]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", foreign_keys="RoleGrant.user_id"
+    )
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        """Every account is a resident; other roles are granted."""
+        return frozenset({Role.RESIDENT, *(grant.role for grant in self.role_grants)})
+
+    def has_role(self, role: Role) -> bool:
+        # An admin can do everything staff can.
+        return role in self.roles or (role is Role.STAFF and Role.ADMIN in self.roles)
+
+    # Flask-Login's user protocol, written out so that models do not import Flask.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{int(self.password_changed_at.timestamp())}"
+
+
+class RoleGrant(Base):
+    __tablename__ = "role_grants"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(back_populates="role_grants", foreign_keys=[user_id])
