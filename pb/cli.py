@@ -1,119 +1,24 @@
 """The ``pb`` command.
 
 ``pb tally`` (and later ``pb audit``) run on the standard library alone: no configuration,
-no database, no Flask. Every other command builds the web application first.
+no database, no Flask, which is why this entry point imports the Flask commands lazily.
 """
 
 from __future__ import annotations
 
 import sys
-
-import click
-from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
-
-from pb.config import ConfigError
+from importlib import import_module
 
 PURE_COMMANDS = {"tally": "pb.tally_command"}
-
-
-def _create_app():
-    from pb import create_app
-
-    return create_app()
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False)
-def cli() -> None:
-    """Participatory budgeting: run the site, manage its database and accounts."""
-
-
-@cli.group()
-def db() -> None:
-    """Database schema."""
-
-
-@db.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
-@with_appcontext
-def db_upgrade(revision: str) -> None:
-    """Create or update the schema by running the migrations."""
-    from pb import schema
-    from pb.extensions import database
-
-    schema.upgrade(database().engine, revision)
-    click.echo(f"database at {revision}")
-
-
-@db.command("check")
-@with_appcontext
-def db_check() -> None:
-    """Fail if the database schema and the models disagree."""
-    from pb import schema
-    from pb.extensions import database
-
-    diff = schema.differences(database().engine)
-    if diff:
-        for item in diff:
-            click.echo(f"difference: {item}", err=True)
-        raise SystemExit(1)
-    click.echo("schema matches the models")
-
-
-@cli.command("create-admin")
-@click.option("--email", prompt=True)
-@click.option("--name", "display_name", prompt="Display name")
-@click.password_option(help="Asked for when not given.", confirmation_prompt=True)
-@with_appcontext
-def create_admin(email: str, display_name: str, password: str) -> None:
-    """Make the first admin account (or give an existing account the admin role)."""
-    from pb.extensions import db_session
-    from pb.models import Role
-    from pb.services.accounts import (
-        AccountError,
-        create_user,
-        find_user_by_email,
-        grant_role,
-        password_problem,
-    )
-
-    session = db_session()
-    user = find_user_by_email(session, email)
-    try:
-        if user is None:
-            problem = password_problem(password)
-            if problem:
-                raise AccountError(problem)
-            user = create_user(session, email, password, display_name)
-        grant_role(session, None, user, Role.ADMIN)
-        session.commit()
-    except AccountError as error:
-        session.rollback()
-        raise click.ClickException(str(error)) from error
-    click.echo(f"{user.email} is an admin")
-
-
-@cli.command("demo")
-@with_appcontext
-def load_demo_data() -> None:
-    """Load the Lakeview demo (safe to run twice) and print its sign-ins."""
-    from pb.demo import load_demo
-    from pb.extensions import db_session
-
-    session = db_session()
-    sign_ins = load_demo(session, current_app.config["SECRET_KEY"])
-    session.commit()
-    click.echo("Demo data loaded. Sign in with:")
-    for role, email, password in sign_ins:
-        click.echo(f"  {role:<9} {email}  password: {password}")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] in PURE_COMMANDS:
-        from importlib import import_module
-
         return import_module(PURE_COMMANDS[args[0]]).main(args[1:])
+    from pb.commands import cli
+    from pb.config import ConfigError
+
     try:
         cli.main(args=args, prog_name="pb", standalone_mode=True)
     except ConfigError as error:
