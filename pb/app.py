@@ -26,6 +26,7 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config["TESTING"] = settings["ENV"] == "testing"
     app.config["RATELIMIT_STORAGE_URI"] = settings["RATELIMIT_STORAGE_URI"]
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    app.config["TRUSTED_HOSTS"] = settings["TRUSTED_HOSTS"] or None
     if settings["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings["PROXY_COUNT"], x_proto=settings["PROXY_COUNT"]
@@ -40,6 +41,7 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_i18n(app, str(PROJECT_ROOT / "translations"))
     errors.init_errors(app)
 
+    from pb.admin import bp as admin_bp
     from pb.auth import bp as auth_bp
     from pb.cycles import bp as cycles_bp
     from pb.site import bp as site_bp
@@ -49,4 +51,5 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(cycles_bp)
     app.register_blueprint(auth_bp, url_prefix="/account")
     app.register_blueprint(staff_bp, url_prefix="/staff")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
     return app

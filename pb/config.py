@@ -45,6 +45,13 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _host_list(value: Any) -> list[str]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise ValueError("expected a list of host names")
+    return [item.strip() for item in items if item.strip()]
+
+
 def _choice(*choices: str) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         text = _text(value)
@@ -84,6 +91,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("app", "max_content_length", _integer, 2 * 1024 * 1024),
     Setting("app", "prefer_https", _boolean, True),
     Setting("app", "proxy_count", _integer, 0),
+    Setting("app", "trusted_hosts", _host_list, []),
     Setting("mail", "mail_backend", _choice("console", "smtp"), "console"),
     Setting("mail", "mail_server", _text, "localhost"),
     Setting("mail", "mail_port", _integer, 587),
@@ -152,6 +160,9 @@ def load_settings(
             raise ConfigError("missing setting app.secret_key (PB_SECRET_KEY): required in production")
         if values["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY or len(values["SECRET_KEY"]) < 32:
             raise ConfigError("invalid setting app.secret_key (PB_SECRET_KEY): use at least 32 random characters")
+        if not values["TRUSTED_HOSTS"]:
+            # Links in e-mails are built from the request's host, so production must pin it.
+            raise ConfigError("missing setting app.trusted_hosts (PB_TRUSTED_HOSTS): required in production")
     elif not values["SECRET_KEY"]:
         values["SECRET_KEY"] = DEVELOPMENT_SECRET_KEY
     if values["MAX_CONTENT_LENGTH"] <= 0:

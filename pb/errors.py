@@ -7,7 +7,7 @@ import logging
 from flask import Flask, g, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,8 @@ def render_error(code: int, detail: str | None = None):
 
 def _handle_http_exception(error: HTTPException):
     code = error.code or 500
-    if code not in ERROR_TEXTS:
+    if code not in ERROR_TEXTS or isinstance(error, SecurityError):
+        # An untrusted Host header fails before URLs can be built, so no page template can render.
         return error
     return render_error(code)
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -19,7 +19,12 @@ LOCALE_COOKIE = "pb_locale"
 
 
 def select_locale() -> str:
-    """The account's language, else the visitor's cookie, else the browser's Accept-Language."""
+    """The account's language, else the visitor's cookie, else the browser's Accept-Language.
+
+    Outside a request (the command line) it is the default language.
+    """
+    if not has_request_context():
+        return current_app.config["DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return current_user.locale
     remembered = request.cookies.get(LOCALE_COOKIE)

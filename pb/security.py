@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, Response, request
@@ -128,3 +130,17 @@ def role_required(*roles: str):
         return wrapped
 
     return decorator
+
+
+def safe_next_path(target: str | None, fallback: str) -> str:
+    """``target`` when it is a path on this site, else ``fallback``: never an open redirect.
+
+    Browsers treat a backslash like a slash (``/\\evil.example``) and ignore some control
+    characters, so both are refused outright.
+    """
+    if not target or any(ord(c) < 32 or c == "\\" for c in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target

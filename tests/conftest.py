@@ -23,6 +23,19 @@ from pb import create_app, schema
 from pb.db import Base, make_engine
 
 POSTGRES_URL = os.environ.get("PB_TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing():
+    """Argon2 with production cost takes ~100 ms a hash; tests need the behaviour, not the cost."""
+    from argon2 import PasswordHasher
+
+    from pb import security
+
+    production_hasher = security._hasher
+    security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    security._hasher = production_hasher
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 
 
@@ -127,7 +140,9 @@ def make_user(session):
     """Create an account with the given roles; its password is ``password``."""
     from tests.factories import create_account
 
-    def make(email: str = "resident@example.org", roles=(), password: str = "correct horse battery", **fields):
+    def make(
+        email: str = "resident@example.org", roles=(), password: str = "correct horse battery", **fields
+    ):
         return create_account(session, email=email, roles=roles, password=password, **fields)
 
     return make
@@ -136,6 +151,8 @@ def make_user(session):
 @pytest.fixture
 def sign_in(client):
     def do(email: str, password: str = "correct horse battery"):
-        return client.post("/account/sign-in", data={"email": email, "password": password}, follow_redirects=True)
+        return client.post(
+            "/account/sign-in", data={"email": email, "password": password}, follow_redirects=True
+        )
 
     return do

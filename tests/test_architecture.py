@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "pb"
-BLUEPRINTS = sorted(
-    p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "views.py").exists()
-)
+BLUEPRINTS = sorted(p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "views.py").exists())
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -42,7 +40,9 @@ def test_the_checks_see_the_code():
 def test_tally_imports_only_the_standard_library(path):
     for module in imported_modules(path):
         top = module.split(".")[0]
-        assert top in sys.stdlib_module_names or module.startswith("pb.tally"), f"{path.name} imports {module}"
+        assert top in sys.stdlib_module_names or module.startswith("pb.tally"), (
+            f"{path.name} imports {module}"
+        )
 
 
 @pytest.mark.parametrize("path", python_files(PACKAGE / "models"), ids=lambda p: p.name)
@@ -67,7 +67,9 @@ def test_blueprints_do_not_import_each_other(blueprint):
 def test_services_do_not_read_the_request(path):
     source = path.read_text(encoding="utf-8")
     for module in imported_modules(path):
-        assert not module.startswith(tuple(f"pb.{name}" for name in BLUEPRINTS)), f"{path.name} imports {module}"
+        assert not module.startswith(tuple(f"pb.{name}" for name in BLUEPRINTS)), (
+            f"{path.name} imports {module}"
+        )
     tree = ast.parse(source)
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module == "flask":

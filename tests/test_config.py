@@ -28,8 +28,13 @@ def test_example_config_documents_every_setting_and_loads():
 
 
 def test_environment_overrides_the_file(tmp_path):
-    path = write(tmp_path, f'[app]\nenv = "production"\nsecret_key = "{GOOD_SECRET}"\nmax_content_length = 10\n')
-    settings = load_settings(path, environ={"PB_MAX_CONTENT_LENGTH": "20", "PB_DATABASE_URL": "sqlite:///x.db"})
+    path = write(
+        tmp_path,
+        f'[app]\nenv = "production"\nsecret_key = "{GOOD_SECRET}"\ntrusted_hosts = ["x.ca"]\nmax_content_length = 10\n',
+    )
+    settings = load_settings(
+        path, environ={"PB_MAX_CONTENT_LENGTH": "20", "PB_DATABASE_URL": "sqlite:///x.db"}
+    )
     assert settings["MAX_CONTENT_LENGTH"] == 20
     assert settings["DATABASE_URL"] == "sqlite:///x.db"
 
@@ -39,6 +44,13 @@ def test_production_without_secret_key_names_the_setting():
         load_settings(None, environ={})
     message = str(raised.value)
     assert "app.secret_key" in message and "PB_SECRET_KEY" in message and "\n" not in message
+
+
+def test_production_requires_trusted_hosts():
+    with pytest.raises(ConfigError, match="app.trusted_hosts"):
+        load_settings(None, environ={"PB_SECRET_KEY": GOOD_SECRET})
+    settings = load_settings(None, environ={"PB_SECRET_KEY": GOOD_SECRET, "PB_TRUSTED_HOSTS": "a.ca, b.ca"})
+    assert settings["TRUSTED_HOSTS"] == ["a.ca", "b.ca"]
 
 
 def test_production_rejects_a_short_secret_key():
@@ -55,9 +67,9 @@ def test_development_gets_a_development_key_only():
     ("text", "environ", "named"),
     [
         ('[app]\nenv = "staging"\n', {}, "app.env"),
-        ("[app]\nmax_content_length = \"lots\"\n", {"PB_ENV": "development"}, "app.max_content_length"),
+        ('[app]\nmax_content_length = "lots"\n', {"PB_ENV": "development"}, "app.max_content_length"),
         ("[mail]\nmail_port = true\n", {"PB_ENV": "development"}, "mail.mail_port"),
-        ("[app]\nsecrte_key = \"typo\"\n", {}, "app.secrte_key"),
+        ('[app]\nsecrte_key = "typo"\n', {}, "app.secrte_key"),
         ("[nonsense]\nx = 1\n", {}, "[nonsense]"),
         ("[app\n", {}, "not valid TOML"),
     ],

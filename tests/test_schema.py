@@ -28,7 +28,9 @@ def test_migrations_downgrade_and_upgrade_again(database_url):
 def test_foreign_keys_are_enforced(app, session):
     with pytest.raises(IntegrityError):
         session.execute(
-            text("INSERT INTO role_grants (user_id, role, granted_at) VALUES (:user_id, 'staff', CURRENT_TIMESTAMP)"),
+            text(
+                "INSERT INTO role_grants (user_id, role, granted_at) VALUES (:user_id, 'staff', CURRENT_TIMESTAMP)"
+            ),
             {"user_id": 4242},
         )
 

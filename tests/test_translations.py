@@ -49,7 +49,9 @@ def test_no_french_message_is_missing_or_fuzzy():
     assert not problems, "\n".join(problems[:30])
 
 
-@pytest.mark.parametrize("message", [m for m in catalogue() if m.id and m.string], ids=lambda m: str(m.id)[:40])
+@pytest.mark.parametrize(
+    "message", [m for m in catalogue() if m.id and m.string], ids=lambda m: str(m.id)[:40]
+)
 def test_translations_keep_their_placeholders(message):
     ids = message.id if isinstance(message.id, tuple) else (message.id,)
     strings = message.string if isinstance(message.string, tuple) else (message.string,)

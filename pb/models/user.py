@@ -40,7 +40,8 @@ class User(Base):
         """Every account is a resident; other roles are granted."""
         return frozenset({Role.RESIDENT, *(grant.role for grant in self.role_grants)})
 
-    def has_role(self, role: Role) -> bool:
+    def has_role(self, role: Role | str) -> bool:
+        role = Role(role)
         # An admin can do everything staff can.
         return role in self.roles or (role is Role.STAFF and Role.ADMIN in self.roles)
 

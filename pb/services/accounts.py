@@ -1,18 +1,52 @@
-"""Accounts: creating them, their language, and the roles granted to them."""
+"""Accounts: registering and signing in, passwords and their reset, language, and roles."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from pb.models import Role, RoleGrant, User
-from pb.security import MIN_PASSWORD_LENGTH, hash_password
+from pb.db import utcnow
+from pb.models import AuditLogEntry, Role, RoleGrant, User
+from pb.security import (
+    MIN_PASSWORD_LENGTH,
+    check_credentials,
+    hash_password,
+    make_reset_token,
+    user_for_reset_token,
+    verify_password,
+)
 from pb.services.audit import record_change
+
+ROLE_ORDER = (Role.RESIDENT, Role.STAFF, Role.AUDITOR, Role.ADMIN)
+GRANTABLE_ROLES = (Role.STAFF, Role.AUDITOR, Role.ADMIN)
+ROLE_LABELS = {
+    Role.RESIDENT: _l("Resident"),
+    Role.STAFF: _l("Staff"),
+    Role.AUDITOR: _l("Auditor"),
+    Role.ADMIN: _l("Admin"),
+}
+ROLE_DESCRIPTIONS = {
+    Role.RESIDENT: _l("Proposes projects and votes. Every account is a resident."),
+    Role.STAFF: _l("Runs budget cycles: reviews proposals, records paper ballots, publishes results."),
+    Role.AUDITOR: _l("Reads the audit log and the election records, and changes nothing."),
+    Role.ADMIN: _l("Manages accounts and grants roles; can also do everything staff can."),
+}
 
 
 class AccountError(ValueError):
-    """A rule about accounts was broken; the message is shown to the user."""
+    """A rule about accounts was broken; the message is shown to the user.
+
+    ``field`` names the form field the message belongs to, when there is one.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
 
 
 def normalize_email(email: str) -> str:
@@ -25,7 +59,7 @@ def find_user_by_email(session: Session, email: str) -> User | None:
 
 def create_user(session: Session, email: str, password: str, display_name: str, locale: str | None = None) -> User:
     if find_user_by_email(session, email) is not None:
-        raise AccountError(_l("An account with this e-mail address already exists."))
+        raise AccountError(_l("An account with this e-mail address already exists."), field="email")
     user = User(
         email=normalize_email(email),
         display_name=display_name.strip(),
@@ -37,9 +71,89 @@ def create_user(session: Session, email: str, password: str, display_name: str, 
     return user
 
 
+def register(session: Session, email: str, password: str, display_name: str, locale: str | None = None) -> User:
+    """A resident creates their own account; the password must pass :func:`password_problem`."""
+    problem = password_problem(password, email)
+    if problem:
+        raise AccountError(problem, field="password")
+    return create_user(session, email, password, display_name, locale)
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active account with this e-mail and password, or None (the same for every kind of failure)."""
+    user = find_user_by_email(session, email)
+    return user if check_credentials(user, password) else None
+
+
 def set_locale(session: Session, user: User, locale: str) -> None:
     user.locale = locale
     session.flush()
+
+
+def update_profile(session: Session, user: User, display_name: str, locale: str | None) -> None:
+    user.display_name = display_name.strip()
+    user.locale = locale
+    session.flush()
+
+
+def _next_password_change_time(previous: datetime) -> datetime:
+    """Now, to the second, and always a later second than ``previous``.
+
+    Sessions and reset links name the change time in whole seconds; a change within the same
+    second as the one before must still end them.
+    """
+    now = utcnow().replace(microsecond=0)
+    if int(now.timestamp()) <= int(previous.timestamp()):
+        now = previous.replace(microsecond=0) + timedelta(seconds=1)
+    return now
+
+
+def set_password(session: Session, user: User, new_password: str) -> None:
+    """Store a new password; every session and reset link issued before stops working."""
+    problem = password_problem(new_password, user.email)
+    if problem:
+        raise AccountError(problem, field="new_password")
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = _next_password_change_time(user.password_changed_at)
+    session.flush()
+
+
+def change_password(session: Session, user: User, current_password: str, new_password: str) -> None:
+    if not verify_password(user.password_hash, current_password):
+        raise AccountError(_l("Your current password is not correct."), field="current_password")
+    set_password(session, user, new_password)
+
+
+@dataclass(frozen=True)
+class PasswordReset:
+    """Who asked for a reset, and the token for the link mailed to them."""
+
+    user: User
+    token: str
+
+
+def request_password_reset(session: Session, secret_key: str, email: str) -> PasswordReset | None:
+    """A reset token for the active account with this e-mail; None when there is none.
+
+    The caller must answer the visitor the same way in both cases.
+    """
+    user = find_user_by_email(session, email)
+    if user is None or not user.is_active:
+        return None
+    return PasswordReset(user, make_reset_token(secret_key, user))
+
+
+def account_for_reset_token(session: Session, secret_key: str, token: str) -> User | None:
+    """The account a reset link is for, or None when the link is invalid, expired or already used."""
+    return user_for_reset_token(secret_key, token, session)
+
+
+def complete_password_reset(session: Session, secret_key: str, token: str, new_password: str) -> User:
+    user = account_for_reset_token(session, secret_key, token)
+    if user is None:
+        raise AccountError(_l("This password reset link is not valid any more. Please ask for a new one."))
+    set_password(session, user, new_password)
+    return user
 
 
 def grant_role(session: Session, actor: User | None, user: User, role: Role) -> None:
@@ -62,6 +176,41 @@ def revoke_role(session: Session, actor: User, user: User, role: Role) -> None:
     user.role_grants.remove(grant)
     session.flush()
     record_change(session, actor, "role.revoke", "user", user.id, {"roles": before}, {"roles": sorted(user.roles)})
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_accounts(session: Session, text: str = "", limit: int = 50, offset: int = 0) -> tuple[list[User], int]:
+    """Accounts whose e-mail or name contains ``text`` (any case), by e-mail; and how many match in all."""
+    query = select(User)
+    text = text.strip()
+    if text:
+        pattern = _like_pattern(text.lower())
+        query = query.where(
+            or_(User.email.like(pattern, escape="\\"), User.display_name.ilike(pattern, escape="\\"))
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    users = list(session.scalars(query.order_by(User.email).limit(limit).offset(offset)))
+    return users, total
+
+
+def role_history(session: Session, user: User, limit: int = 50) -> list[AuditLogEntry]:
+    """The latest audit entries about this account's roles, newest first."""
+    return list(
+        session.scalars(
+            select(AuditLogEntry)
+            .where(
+                AuditLogEntry.subject_type == "user",
+                AuditLogEntry.subject_id == str(user.id),
+                AuditLogEntry.action.in_(("role.grant", "role.revoke")),
+            )
+            .order_by(AuditLogEntry.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def password_problem(password: str, email: str = "") -> str | None:

@@ -1,28 +1,17 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
 from pb.extensions import db_session
 from pb.i18n import LOCALE_COOKIE
+from pb.security import safe_next_path
 from pb.services.accounts import set_locale
 from pb.site import bp
 from pb.site.forms import LanguageForm
 
 ONE_YEAR = 365 * 24 * 3600
-
-
-def _same_site_path(target: str | None) -> str:
-    """Only a path on this site: never an open redirect."""
-    if not target:
-        return url_for("cycles.list_cycles")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("cycles.list_cycles")
-    return target
 
 
 @bp.post("/language")
@@ -33,7 +22,7 @@ def switch_language():
     if current_user.is_authenticated:
         set_locale(db_session(), current_user, form.locale.data)
         db_session().commit()
-    response = redirect(_same_site_path(form.next.data))
+    response = redirect(safe_next_path(form.next.data, url_for("cycles.list_cycles")))
     response.set_cookie(
         LOCALE_COOKIE, form.locale.data, max_age=ONE_YEAR, httponly=True, samesite="Lax", secure=request.is_secure
     )

@@ -65,7 +65,9 @@ def test_language_switch_is_remembered_per_account(app, client, session, make_us
     assert '<html lang="fr-CA">' in other.get("/", headers={"Accept-Language": "en"}).text
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)", "/\tx"]
+)
 def test_language_switch_never_redirects_off_site(client, target):
     response = client.post("/language", data={"locale": "en_CA", "next": target})
     assert response.headers["Location"] == "/"
@@ -128,7 +130,9 @@ def app_settings(app_settings):
 
 
 def test_request_body_limit_gives_a_413_page(client):
-    response = client.post("/language", data={"locale": "en_CA", "big": "x" * 5000}, headers={"Accept-Language": "en-CA"})
+    response = client.post(
+        "/language", data={"locale": "en_CA", "big": "x" * 5000}, headers={"Accept-Language": "en-CA"}
+    )
     assert response.status_code == 413
     assert "Too much data" in response.text
 
@@ -153,3 +157,13 @@ class TestCsrf:
         response = client.post("/language", data={"locale": "fr_CA", "next": "/"}, headers=FRENCH)
         assert response.status_code == 400
         assert "Requête invalide" in response.text
+
+
+class TestTrustedHosts:
+    @pytest.fixture
+    def app_settings(self, app_settings):
+        return {**app_settings, "TRUSTED_HOSTS": ["pb.lakeview.ca"]}
+
+    def test_requests_for_another_host_are_refused(self, client):
+        assert client.get("/", base_url="http://pb.lakeview.ca").status_code == 200
+        assert client.get("/", base_url="http://evil.example").status_code == 400

@@ -1,0 +1,233 @@
+"""Registering, signing in and out, the account page, and password reset by mail."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
+
+from pb.auth import bp
+from pb.auth.forms import (
+    ChangePasswordForm,
+    PasswordResetForm,
+    PasswordResetRequestForm,
+    ProfileForm,
+    RegisterForm,
+    SignInForm,
+)
+from pb.extensions import db_session, limiter
+from pb.i18n import LANGUAGES, current_locale
+from pb.mail import MailError, send_mail
+from pb.security import MIN_PASSWORD_LENGTH, RESET_TOKEN_MAX_AGE_SECONDS, safe_next_path
+from pb.services import accounts
+from pb.services.accounts import AccountError
+
+log = logging.getLogger(__name__)
+
+
+@bp.context_processor
+def _password_rules() -> dict:
+    return {"min_password_length": MIN_PASSWORD_LENGTH}
+
+
+def _sign_in_limit() -> str:
+    return current_app.config["SIGN_IN_RATE_LIMIT"]
+
+
+def _home() -> str:
+    return url_for("cycles.list_cycles")
+
+
+def _show_error(form, error: AccountError) -> None:
+    """Put a service's error on the form field it is about, or above the form."""
+    if error.field and error.field in form:
+        form[error.field].errors.append(error.message)
+    else:
+        form.form_errors.append(error.message)
+
+
+def _start_session(user) -> None:
+    # A fresh session at every sign-in: nothing set before it (by an attacker, say) survives.
+    session.clear()
+    login_user(user)
+
+
+def _no_store(response):
+    response = current_app.make_response(response)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(_sign_in_limit, methods=["POST"])
+def sign_in():
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect(safe_next_path(request.args.get("next"), _home()))
+    form = SignInForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        user = accounts.authenticate(db_session(), form.email.data, form.password.data)
+        if user is None:
+            form.form_errors.append(_("The e-mail address or the password is not correct."))
+        else:
+            _start_session(user)
+            flash(_("You are signed in."), "success")
+            return redirect(safe_next_path(form.next.data, _home()))
+    return render_template("auth/sign_in.html", form=form)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.account"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        db = db_session()
+        try:
+            user = accounts.register(
+                db, form.email.data, form.password.data, form.display_name.data, current_locale()
+            )
+            db.commit()
+        except AccountError as error:
+            db.rollback()
+            _show_error(form, error)
+        except IntegrityError:  # another request took the e-mail address between the check and the insert
+            db.rollback()
+            form.email.errors.append(_("An account with this e-mail address already exists."))
+        else:
+            _start_session(user)
+            flash(_("Welcome! Your account is ready and you are signed in."), "success")
+            return redirect(_home())
+    return render_template("auth/register.html", form=form)
+
+
+@bp.post("/sign-out")
+def sign_out():
+    logout_user()
+    session.clear()
+    flash(_("You have signed out."), "success")
+    return redirect(_home())
+
+
+def _render_account(profile_form=None, password_form=None):
+    user = current_user._get_current_object()
+    profile_form = profile_form or ProfileForm(
+        formdata=None, data={"display_name": user.display_name, "locale": user.locale or current_locale()}
+    )
+    password_form = password_form or ChangePasswordForm(formdata=None)
+    return render_template(
+        "auth/account.html",
+        profile_form=profile_form,
+        password_form=password_form,
+        role_labels=[accounts.ROLE_LABELS[role] for role in accounts.ROLE_ORDER if role in user.roles],
+    )
+
+
+@bp.get("/")
+@login_required
+def account():
+    return _render_account()
+
+
+@bp.post("/details")
+@login_required
+def update_profile():
+    form = ProfileForm()
+    if not form.validate_on_submit():
+        return _render_account(profile_form=form)
+    accounts.update_profile(db_session(), current_user._get_current_object(), form.display_name.data, form.locale.data)
+    db_session().commit()
+    with force_locale(form.locale.data):
+        flash(_("Your details have been saved."), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/password")
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return _render_account(password_form=form)
+    user = current_user._get_current_object()
+    try:
+        accounts.change_password(db_session(), user, form.current_password.data, form.new_password.data)
+    except AccountError as error:
+        db_session().rollback()
+        _show_error(form, error)
+        return _render_account(password_form=form)
+    db_session().commit()
+    # The password's change time is part of the session's user id: renew this session, the others end.
+    login_user(user)
+    flash(_("Your password has been changed. Anywhere else you were signed in, you have been signed out."), "success")
+    return redirect(url_for("auth.account"))
+
+
+def _send_reset_mail(reset: accounts.PasswordReset) -> None:
+    link = url_for("auth.reset_password", token=reset.token, _external=True)
+    locale = reset.user.locale if reset.user.locale in LANGUAGES else current_locale()
+    with force_locale(locale):
+        subject = _("Choose a new password")
+        body = _(
+            "Hello %(name)s,\n\n"
+            "Someone, probably you, asked to choose a new password for the participatory budgeting account "
+            "%(email)s.\n\n"
+            "To choose a new password, open this link within %(minutes)d minutes:\n\n%(link)s\n\n"
+            "The link works only once. If you did not ask for this, ignore this message: "
+            "your password stays the same.",
+            name=reset.user.display_name,
+            email=reset.user.email,
+            minutes=RESET_TOKEN_MAX_AGE_SECONDS // 60,
+            link=link,
+        )
+    try:
+        send_mail(reset.user.email, subject, body)
+    except MailError:
+        # The visitor sees the same page either way; a failure must not tell them the account exists.
+        log.exception("password reset mail not sent")
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+@limiter.limit(_sign_in_limit, methods=["POST"])
+def request_password_reset():
+    form = PasswordResetRequestForm()
+    if form.validate_on_submit():
+        reset = accounts.request_password_reset(db_session(), current_app.config["SECRET_KEY"], form.email.data)
+        if reset is not None:
+            _send_reset_mail(reset)
+        # The same answer whether or not the address has an account, so that no one can find out which do.
+        flash(
+            _(
+                "If an account uses %(email)s, we have sent a link to it to choose a new password. "
+                "The link works for one hour. If no message arrives, check your spam folder.",
+                email=accounts.normalize_email(form.email.data),
+            ),
+            "success",
+        )
+        return redirect(url_for("auth.request_password_reset"))
+    return render_template("auth/request_password_reset.html", form=form)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    secret_key = current_app.config["SECRET_KEY"]
+    if accounts.account_for_reset_token(db_session(), secret_key, token) is None:
+        return _no_store((render_template("auth/reset_link_invalid.html"), 400))
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.complete_password_reset(db_session(), secret_key, token, form.new_password.data)
+        except AccountError as error:
+            db_session().rollback()
+            _show_error(form, error)
+        else:
+            db_session().commit()
+            logout_user()
+            session.clear()
+            flash(_("Your password has been changed. Sign in with your new password."), "success")
+            return redirect(url_for("auth.sign_in"))
+    return _no_store(render_template("auth/reset_password.html", form=form, token=token))

@@ -1,0 +1,229 @@
+"""The accounts service: registering, signing in, passwords and their reset, roles, search."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from itsdangerous import TimestampSigner
+from sqlalchemy import select
+
+from pb.models import AuditLogEntry, Role, User
+from pb.security import verify_password
+from pb.services import accounts
+from pb.services.accounts import AccountError
+from pb.services.audit import verify_chain
+
+SECRET = "test-secret-key-not-for-production-use"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def request_context(app):
+    """Error messages are translated, so the services run inside a request as they do in the app."""
+    with app.test_request_context():
+        yield
+
+
+def test_register_lower_cases_the_email_and_hashes_the_password(session):
+    user = accounts.register(session, "  Amira@Example.ORG ", "a long passphrase", " Amira ")
+    session.commit()
+    stored = session.scalars(select(User)).one()
+    assert stored.email == "amira@example.org"
+    assert stored.display_name == "Amira"
+    assert "a long passphrase" not in stored.password_hash
+    assert stored.password_hash.startswith("$argon2")
+    assert verify_password(stored.password_hash, "a long passphrase")
+    assert user.roles == {Role.RESIDENT}
+
+
+def test_register_refuses_an_email_already_used_in_any_case(session):
+    accounts.register(session, "amira@example.org", "a long passphrase", "Amira")
+    with pytest.raises(AccountError) as caught:
+        accounts.register(session, "AMIRA@example.org", "another passphrase", "Someone else")
+    assert caught.value.field == "email"
+    assert "already exists" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [("short", "at least 10 characters"), ("Amira@Example.org", "e-mail address as your password")],
+)
+def test_register_refuses_weak_passwords(session, password, problem):
+    with pytest.raises(AccountError) as caught:
+        accounts.register(session, "amira@example.org", password, "Amira")
+    assert caught.value.field == "password"
+    assert problem in str(caught.value)
+    assert session.scalars(select(User)).all() == []
+
+
+def test_authenticate(session, make_user):
+    make_user("amira@example.org")
+    assert accounts.authenticate(session, "Amira@Example.org", PASSWORD).email == "amira@example.org"
+    assert accounts.authenticate(session, "amira@example.org", "wrong password") is None
+    assert accounts.authenticate(session, "nobody@example.org", PASSWORD) is None
+
+
+def test_an_inactive_account_cannot_authenticate(session, make_user):
+    user = make_user("amira@example.org")
+    user.is_active = False
+    session.commit()
+    assert accounts.authenticate(session, "amira@example.org", PASSWORD) is None
+
+
+def test_change_password_needs_the_current_one(session, make_user):
+    user = make_user("amira@example.org")
+    old_hash = user.password_hash
+    with pytest.raises(AccountError) as caught:
+        accounts.change_password(session, user, "not my password", "a brand new passphrase")
+    assert caught.value.field == "current_password"
+    assert user.password_hash == old_hash
+
+
+def test_change_password_ends_older_sessions_even_within_the_same_second(session, make_user):
+    user = make_user("amira@example.org")
+    old_session_id = user.get_id()
+    accounts.change_password(session, user, PASSWORD, "a brand new passphrase")
+    session.commit()
+    session.refresh(user)
+    assert verify_password(user.password_hash, "a brand new passphrase")
+    assert not verify_password(user.password_hash, PASSWORD)
+    assert user.get_id() != old_session_id
+    # And again at once: every change moves the change time to a later second.
+    second_id = user.get_id()
+    accounts.change_password(session, user, "a brand new passphrase", "yet another passphrase")
+    assert user.get_id() != second_id
+
+
+def test_change_password_applies_the_password_rules(session, make_user):
+    user = make_user("amira@example.org")
+    with pytest.raises(AccountError) as caught:
+        accounts.change_password(session, user, PASSWORD, "short")
+    assert caught.value.field == "new_password"
+
+
+def test_password_reset_round_trip(session, make_user):
+    user = make_user("amira@example.org")
+    reset = accounts.request_password_reset(session, SECRET, "AMIRA@example.org")
+    assert reset is not None and reset.user.id == user.id
+    assert accounts.account_for_reset_token(session, SECRET, reset.token).id == user.id
+
+    accounts.complete_password_reset(session, SECRET, reset.token, "my new passphrase")
+    session.commit()
+    assert accounts.authenticate(session, "amira@example.org", "my new passphrase") is not None
+    assert accounts.authenticate(session, "amira@example.org", PASSWORD) is None
+    # Used once, the token is dead.
+    assert accounts.account_for_reset_token(session, SECRET, reset.token) is None
+    with pytest.raises(AccountError):
+        accounts.complete_password_reset(session, SECRET, reset.token, "another passphrase")
+
+
+def test_no_reset_for_unknown_or_inactive_accounts(session, make_user):
+    assert accounts.request_password_reset(session, SECRET, "nobody@example.org") is None
+    user = make_user("amira@example.org")
+    user.is_active = False
+    session.commit()
+    assert accounts.request_password_reset(session, SECRET, "amira@example.org") is None
+
+
+def test_a_reset_token_expires_after_an_hour(session, make_user, monkeypatch):
+    make_user("amira@example.org")
+    an_hour_and_a_second_ago = int(time.time()) - 3601
+    with monkeypatch.context() as patch:
+        patch.setattr(TimestampSigner, "get_timestamp", lambda self: an_hour_and_a_second_ago)
+        reset = accounts.request_password_reset(session, SECRET, "amira@example.org")
+    assert accounts.account_for_reset_token(session, SECRET, reset.token) is None
+
+
+def test_a_reset_token_dies_when_the_password_changes(session, make_user):
+    user = make_user("amira@example.org")
+    reset = accounts.request_password_reset(session, SECRET, "amira@example.org")
+    accounts.change_password(session, user, PASSWORD, "changed in the meantime")
+    assert accounts.account_for_reset_token(session, SECRET, reset.token) is None
+
+
+def test_a_token_signed_with_another_key_is_refused(session, make_user):
+    make_user("amira@example.org")
+    reset = accounts.request_password_reset(session, "some-other-secret-key", "amira@example.org")
+    assert accounts.account_for_reset_token(session, SECRET, reset.token) is None
+
+
+def test_update_profile(session, make_user):
+    user = make_user("amira@example.org")
+    accounts.update_profile(session, user, "  Amira K. ", "fr_CA")
+    session.commit()
+    session.refresh(user)
+    assert (user.display_name, user.locale) == ("Amira K.", "fr_CA")
+
+
+def _entries(session) -> list[AuditLogEntry]:
+    return list(session.scalars(select(AuditLogEntry).order_by(AuditLogEntry.id)))
+
+
+def test_granting_and_revoking_roles_is_audited_with_before_and_after(session, make_user):
+    admin = make_user("admin@example.org", roles=["admin"])
+    user = make_user("amira@example.org")
+    accounts.grant_role(session, admin, user, Role.STAFF)
+    accounts.grant_role(session, admin, user, Role.AUDITOR)
+    accounts.revoke_role(session, admin, user, Role.STAFF)
+    session.commit()
+
+    entries = [e for e in _entries(session) if e.subject_id == str(user.id)]
+    assert [(e.action, e.actor_label, e.before, e.after) for e in entries] == [
+        ("role.grant", "admin@example.org", {"roles": ["resident"]}, {"roles": ["resident", "staff"]}),
+        (
+            "role.grant",
+            "admin@example.org",
+            {"roles": ["resident", "staff"]},
+            {"roles": ["auditor", "resident", "staff"]},
+        ),
+        (
+            "role.revoke",
+            "admin@example.org",
+            {"roles": ["auditor", "resident", "staff"]},
+            {"roles": ["auditor", "resident"]},
+        ),
+    ]
+    assert all(e.actor_id == admin.id for e in entries)
+    assert verify_chain(session).intact
+    assert [e.action for e in accounts.role_history(session, user)] == [
+        "role.revoke",
+        "role.grant",
+        "role.grant",
+    ]
+
+
+def test_granting_a_role_twice_or_revoking_one_not_held_changes_nothing(session, make_user):
+    admin = make_user("admin@example.org", roles=["admin"])
+    user = make_user("amira@example.org", roles=["staff"])
+    before = len(_entries(session))
+    accounts.grant_role(session, admin, user, Role.STAFF)
+    accounts.grant_role(session, admin, user, Role.RESIDENT)
+    accounts.revoke_role(session, admin, user, Role.AUDITOR)
+    assert len(_entries(session)) == before
+    assert user.roles == {Role.RESIDENT, Role.STAFF}
+
+
+def test_an_admin_cannot_remove_their_own_admin_role(session, make_user):
+    admin = make_user("admin@example.org", roles=["admin"])
+    with pytest.raises(AccountError):
+        accounts.revoke_role(session, admin, admin, Role.ADMIN)
+    assert Role.ADMIN in admin.roles
+
+
+def test_search_accounts(session, make_user):
+    make_user("amira@example.org", display_name="Amira Khan")
+    make_user("bo@example.org", display_name="Bo Tremblay")
+    make_user("c_100%@example.org", display_name="Chloé")
+
+    def emails(text, **page):
+        users, total = accounts.search_accounts(session, text, **page)
+        return [u.email for u in users], total
+
+    assert emails("") == (["amira@example.org", "bo@example.org", "c_100%@example.org"], 3)
+    assert emails("AMIRA") == (["amira@example.org"], 1)
+    assert emails("tremblay") == (["bo@example.org"], 1)
+    # LIKE wildcards in the search are plain characters.
+    assert emails("%") == (["c_100%@example.org"], 1)
+    assert emails("_1") == (["c_100%@example.org"], 1)
+    assert emails("", limit=2, offset=2) == (["c_100%@example.org"], 3)
