@@ -36,7 +36,7 @@ lint: install
 i18n: install
 	$(BIN)/pybabel extract --mapping-file babel.cfg --no-location --sort-output --project pb --keywords _l \
 		--msgid-bugs-address "" --copyright-holder "pb contributors" --output-file translations/messages.pot .
-	$(BIN)/pybabel update --input-file translations/messages.pot --directory translations --locale fr_CA \
+	$(BIN)/pybabel update --input-file translations/messages.pot --output-dir translations --locale fr_CA \
 		--no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile --directory translations --domain messages
 
