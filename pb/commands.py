@@ -90,6 +90,8 @@ def load_demo_data() -> None:
     from pb.demo import load_demo
     from pb.extensions import db_session
 
+    if current_app.config["ENV"] == "production":
+        raise click.ClickException("the demo has public passwords: it never runs in production (set PB_ENV)")
     session = db_session()
     sign_ins = load_demo(session, current_app.config["SECRET_KEY"])
     session.commit()

@@ -23,3 +23,69 @@ def create_account(
         grant_role(session, None, user, Role(role))
     session.commit()
     return user
+
+
+# --- Budget cycles --------------------------------------------------------------------------------
+
+PHASE_DAYS = 10
+
+
+def cycle_settings(now=None, *, phase: str | None = "proposals", slug: str = "test-cycle", **overrides):
+    """Settings for a valid cycle whose ``phase`` is open at ``now`` (5 days in; each phase lasts 10 days).
+
+    ``phase=None`` gives a cycle whose first phase starts 5 days after ``now``.
+    """
+    from datetime import timedelta
+
+    from pb.db import utcnow
+    from pb.models import Phase
+    from pb.services.cycles import CategoryInput, CycleSettings, DistrictInput
+
+    now = (now or utcnow()).replace(second=0, microsecond=0)
+    day = timedelta(days=PHASE_DAYS)
+    index = -1 if phase is None else list(Phase).index(Phase(phase))
+    start = now - timedelta(days=5) - index * day
+    values = {
+        "slug": slug,
+        "name_en": "Test cycle",
+        "name_fr": "Cycle d’essai",
+        "description_en": "A cycle for tests.",
+        "description_fr": "Un cycle pour les essais.",
+        "currency": "CAD",
+        "timezone": "America/Toronto",
+        "budget_cents": 100_000_00,
+        "districts": [DistrictInput("North", "Nord"), DistrictInput("South", "Sud")],
+        "categories": [CategoryInput("Youth programs", "Programmes jeunesse")],
+        "proposals_start_at": start,
+        "proposals_end_at": start + day,
+        "review_start_at": start + day,
+        "review_end_at": start + 2 * day,
+        "voting_start_at": start + 2 * day,
+        "voting_end_at": start + 3 * day,
+        "results_start_at": start + 3 * day,
+    }
+    values.update(overrides)
+    return CycleSettings(**values)
+
+
+def make_cycle(
+    session: Session,
+    actor: User | None = None,
+    *,
+    now=None,
+    phase: str | None = "proposals",
+    slug: str = "test-cycle",
+    seed: int = 1234,
+    commit: bool = True,
+    **overrides,
+):
+    """Create a cycle through the service (see :func:`cycle_settings`) and commit it."""
+    from pb.db import utcnow
+    from pb.services.cycles import create_cycle
+
+    now = now or utcnow()
+    settings = cycle_settings(now, phase=phase, slug=slug, **overrides)
+    cycle = create_cycle(session, actor, settings, now=now, seed=seed)
+    if commit:
+        session.commit()
+    return cycle

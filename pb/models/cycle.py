@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pb.db import Base, UTCDateTime, str_enum, utcnow
@@ -77,7 +77,7 @@ class Cycle(Base):
     currency: Mapped[str] = mapped_column(String(3), default="CAD")
     timezone: Mapped[str] = mapped_column(String(64), default="America/Toronto")
     # Either one budget for the whole cycle or one per district (then this is None).
-    budget_cents: Mapped[int | None]
+    budget_cents: Mapped[int | None] = mapped_column(BigInteger)
 
     proposals_start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     proposals_end_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -171,7 +171,7 @@ class District(Base):
     slug: Mapped[str] = mapped_column(String(80))
     name_en: Mapped[str] = mapped_column(String(200))
     name_fr: Mapped[str] = mapped_column(String(200))
-    budget_cents: Mapped[int | None]
+    budget_cents: Mapped[int | None] = mapped_column(BigInteger)
     position: Mapped[int] = mapped_column(default=0)
 
     cycle: Mapped[Cycle] = relationship(back_populates="districts")

@@ -1,0 +1,109 @@
+"""A cycle's ballot and counting rule in plain words, for residents."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from pb.i18n import money
+from pb.models import BallotType, Cycle
+from pb.services.cycles import RULE_CHOICES
+
+
+def ballot_explanation(cycle: Cycle) -> list[str]:
+    """Sentences saying how a voter fills in the ballot, and whether they may change it."""
+    lines: list[str] = []
+    low, high = cycle.min_projects, cycle.max_projects
+    kind = cycle.ballot_type
+    if kind is BallotType.APPROVAL:
+        lines.append(_("Choose every project you support."))
+    elif kind is BallotType.K_APPROVAL:
+        lines.append(
+            ngettext(
+                "Choose up to %(num)d project you support.",
+                "Choose up to %(num)d projects you support.",
+                high or 0,
+            )
+        )
+        high = None
+    elif kind is BallotType.KNAPSACK:
+        budget = money(cycle.total_budget_cents, cycle.currency)
+        lines.append(
+            _(
+                "Choose the projects you support; their total cost must fit in the budget of %(budget)s.",
+                budget=budget,
+            )
+        )
+        if cycle.min_budget_share_percent:
+            lines.append(
+                _(
+                    "Your choices must use at least %(percent)d%% of the budget.",
+                    percent=cycle.min_budget_share_percent,
+                )
+            )
+    elif kind is BallotType.RANKED:
+        lines.append(
+            ngettext(
+                "Rank up to %(num)d project, your favourite first.",
+                "Rank up to %(num)d projects, your favourite first.",
+                cycle.ranking_length or 0,
+            )
+        )
+    elif kind is BallotType.CUMULATIVE:
+        lines.append(
+            _("Spread %(points)d points over the projects you support.", points=cycle.points_per_voter or 0)
+        )
+        if cycle.max_points_per_project:
+            lines.append(
+                _(
+                    "You may give at most %(points)d points to one project.",
+                    points=cycle.max_points_per_project,
+                )
+            )
+    if low and high:
+        lines.append(_("Choose at least %(low)d and at most %(high)d projects.", low=low, high=high))
+    elif low:
+        lines.append(ngettext("Choose at least %(num)d project.", "Choose at least %(num)d projects.", low))
+    elif high:
+        lines.append(ngettext("Choose at most %(num)d project.", "Choose at most %(num)d projects.", high))
+    if cycle.allow_revision:
+        lines.append(_("You may change your ballot until voting closes; only your last ballot counts."))
+    else:
+        lines.append(_("Once you cast your ballot, you cannot change it."))
+    return lines
+
+
+def rule_explanation(cycle: Cycle) -> str:
+    if cycle.tally_rule == "greedy":
+        return _(
+            "Greedy: projects are funded in order of support, most supported first, as long as they fit "
+            "in what is left of the budget."
+        )
+    if cycle.tally_rule == "mes":
+        return _(
+            "Method of Equal Shares: every voter gets an equal share of the budget, and a project is funded "
+            "when its supporters can pay for it together from their shares. This gives groups of voters "
+            "projects in proportion to their size."
+        )
+    if cycle.tally_rule == "phragmen":
+        return _(
+            "Sequential Phragmén: voters earn money at the same rate, and a project is funded as soon as its "
+            "supporters together have earned its cost, which spreads the funded projects fairly."
+        )
+    rule = RULE_CHOICES.get(cycle.tally_rule)
+    return rule.title if rule else cycle.tally_rule
+
+
+def tie_break_explanation(cycle: Cycle) -> str:
+    if cycle.tie_break == "cost":
+        return _(
+            "When two projects are tied, the cheaper one goes first, then the one with more supporters; a "
+            "remaining tie is settled by a lot drawn from the public seed %(seed)d.",
+            seed=cycle.tie_break_seed,
+        )
+    if cycle.tie_break == "id":
+        return _("When two projects are tied, the one with the smaller project number goes first.")
+    return _(
+        "Ties are not broken by the count: if two projects are tied, the count stops and names them, and the "
+        "tie is settled as the local rules require."
+    )

@@ -1,0 +1,168 @@
+"""Demo data for development: the fictional city of Lakeview, Ontario.
+
+:func:`load_demo` is idempotent: accounts and cycles that already exist are left as they are.
+It must never run in production (``pb demo`` refuses there): the demo passwords are public.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sqlalchemy.orm import Session
+
+from pb.db import utcnow
+from pb.models import BallotType, Role, User
+from pb.services.accounts import create_user, find_user_by_email, grant_role
+from pb.services.cycles import (
+    CategoryInput,
+    CycleSettings,
+    DistrictInput,
+    create_cycle,
+    get_cycle,
+    local_to_utc,
+    utc_to_local,
+)
+
+TIMEZONE = "America/Toronto"
+
+DEMO_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
+    # role, e-mail, password, display name
+    ("admin", "admin@lakeview.example.org", "lakeview-demo-admin", "Alex Admin"),
+    ("staff", "staff@lakeview.example.org", "lakeview-demo-staff", "Sam Staff"),
+    ("auditor", "auditor@lakeview.example.org", "lakeview-demo-auditor", "Audrey Auditor"),
+    ("resident", "resident@lakeview.example.org", "lakeview-demo-resident", "Riley Resident"),
+)
+
+DISTRICTS = (
+    ("Harbourfront", "Secteur du Port"),
+    ("Northgate", "Porte-du-Nord"),
+    ("Old Mill", "Vieux-Moulin"),
+    ("Riverside", "Bord-de-la-Rivière"),
+)
+
+CATEGORIES = (
+    ("Crisis response", "Intervention en situation de crise"),
+    ("Restorative justice", "Justice réparatrice"),
+    ("Youth programs", "Programmes pour les jeunes"),
+    ("Lighting and public space", "Éclairage et espaces publics"),
+    ("Victim support", "Soutien aux victimes"),
+)
+
+
+def _account(session: Session, role: str, email: str, password: str, name: str) -> User:
+    user = find_user_by_email(session, email)
+    if user is None:
+        user = create_user(session, email, password, name, locale="en_CA")
+    if role != "resident":
+        grant_role(session, None, user, Role(role))
+    return user
+
+
+def load_demo(session: Session, secret_key: str) -> list[tuple[str, str, str]]:
+    """Create the Lakeview demo (accounts and two cycles) unless present; return the sign-ins.
+
+    ``secret_key`` is the app's key; the demo derives nothing from it yet but takes it so that
+    later demo data (e.g. ballots) can be signed like real data.
+    """
+    del secret_key
+    users = {
+        role: _account(session, role, email, password, name) for role, email, password, name in DEMO_ACCOUNTS
+    }
+    admin = users["admin"]
+    now = utcnow()
+    today = utc_to_local(now, TIMEZONE).date()
+
+    def at(days: int) -> datetime:
+        """9:00 in Lakeview, ``days`` after today (phases change at 9:00, Toronto time)."""
+        return local_to_utc(datetime.combine(today + timedelta(days=days), time(9)), TIMEZONE)
+
+    if get_cycle(session, "lakeview-2026") is None:
+        # Open for proposals: started two weeks ago, closes in six weeks.
+        start = -14
+        create_cycle(
+            session,
+            admin,
+            CycleSettings(
+                slug="lakeview-2026",
+                name_en="Lakeview Community Safety Budget 2026",
+                name_fr="Budget participatif de sécurité communautaire de Lakeview 2026",
+                description_en=(
+                    "Lakeview residents decide how to spend $1,000,000 on community safety: crisis response, "
+                    "restorative justice, youth programs, lighting and public space, and support for victims.\n\n"
+                    "Propose a project for your district, discuss the proposals with your neighbours, then vote."
+                ),
+                description_fr=(
+                    "Les résidents de Lakeview décident comment dépenser 1 000 000 $ pour la sécurité "
+                    "communautaire : intervention en situation de crise, justice réparatrice, programmes pour "
+                    "les jeunes, éclairage et espaces publics, et soutien aux victimes.\n\n"
+                    "Proposez un projet pour votre secteur, discutez des propositions avec vos voisins, puis votez."
+                ),
+                currency="CAD",
+                timezone=TIMEZONE,
+                budget_cents=None,
+                districts=[
+                    DistrictInput(en, fr, cents)
+                    for (en, fr), cents in zip(
+                        DISTRICTS, (300_000_00, 250_000_00, 200_000_00, 250_000_00), strict=True
+                    )
+                ],
+                categories=[CategoryInput(en, fr) for en, fr in CATEGORIES],
+                proposals_start_at=at(start),
+                proposals_end_at=at(start + 56),
+                review_start_at=at(start + 56),
+                review_end_at=at(start + 84),
+                voting_start_at=at(start + 84),
+                voting_end_at=at(start + 105),
+                results_start_at=at(start + 106),
+                ballot_type=BallotType.KNAPSACK,
+                min_projects=1,
+                min_budget_share_percent=0,
+                allow_revision=True,
+                tally_rule="mes",
+                tally_utility="cost",
+                tally_completion="add1",
+                tie_break="cost",
+            ),
+            now=now,
+        )
+
+    if get_cycle(session, "lakeview-2025") is None:
+        # Finished: the results have been public for about half a year.
+        start = -400
+        create_cycle(
+            session,
+            admin,
+            CycleSettings(
+                slug="lakeview-2025",
+                name_en="Lakeview Community Safety Budget 2025",
+                name_fr="Budget participatif de sécurité communautaire de Lakeview 2025",
+                description_en="The first Lakeview participatory budget for community safety: $500,000 city-wide.",
+                description_fr=(
+                    "Le premier budget participatif de Lakeview pour la sécurité communautaire : 500 000 $ pour "
+                    "toute la ville."
+                ),
+                currency="CAD",
+                timezone=TIMEZONE,
+                budget_cents=500_000_00,
+                districts=[DistrictInput(en, fr) for en, fr in DISTRICTS],
+                categories=[CategoryInput(en, fr) for en, fr in CATEGORIES],
+                proposals_start_at=at(start),
+                proposals_end_at=at(start + 60),
+                review_start_at=at(start + 60),
+                review_end_at=at(start + 120),
+                voting_start_at=at(start + 150),
+                voting_end_at=at(start + 171),
+                results_start_at=at(start + 178),
+                ballot_type=BallotType.APPROVAL,
+                max_projects=5,
+                allow_revision=False,
+                tally_rule="greedy",
+                tally_utility="cost",
+                tally_completion="none",
+                tie_break="cost",
+            ),
+            now=now,
+        )
+
+    session.flush()
+    return [(role, email, password) for role, email, password, _name in DEMO_ACCOUNTS]

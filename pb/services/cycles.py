@@ -1,0 +1,763 @@
+"""The rules for budget cycles: creating and editing them, their phases, and closing a phase early.
+
+Every function takes the session, the acting user and ``now`` explicitly; it flushes and never
+commits (the view or the command commits). A broken rule raises :class:`CycleError`; a form's
+worth of problems raises :class:`CycleValidationError`, whose ``errors`` are keyed by field name
+so that a view can show each message next to its field.
+
+Once voting has opened (:meth:`Cycle.voting_has_opened`), the ballot settings, the counting rule,
+the tie-break, the start of voting and the budget are frozen: an edit that would change any of
+them is refused as a whole and changes nothing (:class:`FrozenSettingsError`).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.numbers import list_currencies
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pb.models import BallotType, Category, Cycle, District, Phase, PhaseClosure, User
+from pb.services.audit import record_change
+
+# Budgets live in BIGINT columns.
+MAX_CENTS = 2**63 - 1
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+TIE_BREAKS = ("cost", "id", "refuse")
+DEFAULT_TIE_BREAK = "cost"
+
+# Ballot types whose ballots are approval ballots (with limits) for the counting rules.
+_BALLOT_KIND = {
+    BallotType.APPROVAL: "approval",
+    BallotType.K_APPROVAL: "approval",
+    BallotType.KNAPSACK: "approval",
+    BallotType.RANKED: "ranked",
+    BallotType.CUMULATIVE: "cumulative",
+}
+
+
+class CycleError(ValueError):
+    """A rule about cycles was broken; the message is shown to the user."""
+
+
+class CycleValidationError(CycleError):
+    """Several problems with the submitted settings, keyed by field name."""
+
+    def __init__(self, errors: dict[str, list[Any]]):
+        self.errors = errors
+        first = next(iter(errors.values()))[0]
+        super().__init__(str(first))
+
+
+class FrozenSettingsError(CycleValidationError):
+    """An edit would change a setting that is frozen because voting has opened."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The counting rules on offer (from the pb.tally registry).
+
+
+@dataclass(frozen=True)
+class RuleChoice:
+    name: str
+    title: str
+    ballot_kinds: frozenset[str]
+    utilities: tuple[str, ...]
+    completions: tuple[str, ...]
+    description: str
+
+
+def _rule_choices() -> dict[str, RuleChoice]:
+    try:
+        from pb.tally import RULES
+    except ImportError:  # pragma: no cover - only while the tally library is being written
+        every = frozenset({"approval", "ranked", "cumulative"})
+        utilities = ("cost", "cardinality", "score", "score-cost")
+        completions = ("none", "greedy", "add1", "add1-greedy")
+        return {
+            "greedy": RuleChoice("greedy", "Greedy", every, utilities, ("none",), ""),
+            "mes": RuleChoice("mes", "Method of Equal Shares", every, utilities, completions, ""),
+            "phragmen": RuleChoice(
+                "phragmen", "Sequential Phragmén", frozenset({"approval"}), utilities, ("none",), ""
+            ),
+        }
+    return {
+        name: RuleChoice(
+            name=info.name,
+            title=info.title,
+            ballot_kinds=frozenset(str(kind.value) for kind in info.ballot_kinds),
+            utilities=tuple(info.utilities),
+            completions=tuple(info.completions),
+            description=info.description,
+        )
+        for name, info in RULES.items()
+    }
+
+
+RULE_CHOICES: dict[str, RuleChoice] = _rule_choices()
+
+
+def all_utilities() -> list[str]:
+    seen: dict[str, None] = {}
+    for rule in RULE_CHOICES.values():
+        seen.update(dict.fromkeys(rule.utilities))
+    return list(seen)
+
+
+def all_completions() -> list[str]:
+    seen: dict[str, None] = {"none": None}
+    for rule in RULE_CHOICES.values():
+        seen.update(dict.fromkeys(rule.completions))
+    return list(seen)
+
+
+def ballot_kind(ballot_type: BallotType) -> str:
+    return _BALLOT_KIND[BallotType(ballot_type)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing helpers for forms and commands.
+
+
+_GROUPING = re.compile(r"^\d{1,3}(?:[ ,.]\d{3})*$")
+
+
+def parse_money(text: str) -> int:
+    """Dollars and cents as written by people, to integer cents, exactly (never through float).
+
+    Accepts ``250000``, ``250000.00``, ``250,000.00``, ``250 000,00``, ``$1,234.5`` and
+    ``1 234,56 $``. The last ``.`` or ``,`` followed by one or two digits is the decimal mark;
+    any other separator must group digits by three. Raises :class:`ValueError` otherwise.
+    """
+    cleaned = text.strip()
+    for symbol in ("CA$", "CAD", "$"):
+        cleaned = cleaned.replace(symbol, "")
+    for space in ("\u00a0", "\u202f", "\u2009", "'"):
+        cleaned = cleaned.replace(space, " ")
+    cleaned = re.sub(r" +", " ", cleaned.strip())
+    if not cleaned or cleaned.startswith(("-", "+")):
+        raise ValueError("not an amount")
+    whole, cents = cleaned, "00"
+    decimal = re.search(r"[.,](\d{1,2})$", cleaned)
+    if decimal:
+        whole, cents = cleaned[: decimal.start()], decimal.group(1).ljust(2, "0")
+        if not whole:
+            whole = "0"
+    if whole.isdigit():
+        digits = whole
+    else:
+        separators = set(re.findall(r"[ ,.]", whole))
+        if (
+            len(separators) != 1
+            or not _GROUPING.match(whole)
+            or (decimal and cleaned[decimal.start()] in separators)
+        ):
+            raise ValueError("not an amount")
+        digits = re.sub(r"[ ,.]", "", whole)
+    return int(digits) * 100 + int(cents)
+
+
+def format_money_input(cents: int | None) -> str:
+    """Cents as the plain text a money input shows (``250000.00``), readable in both languages."""
+    if cents is None:
+        return ""
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def is_valid_timezone(name: str) -> bool:
+    if not name or name != name.strip():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def local_to_utc(moment: datetime, timezone: str) -> datetime:
+    """A wall-clock time in ``timezone`` (naive) as a UTC-aware datetime."""
+    return moment.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+
+
+def utc_to_local(moment: datetime, timezone: str) -> datetime:
+    """A UTC-aware datetime as the naive wall-clock time in ``timezone`` (for a form)."""
+    return moment.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+
+
+def datetime_pattern(locale: str) -> str:
+    """A Babel pattern for phase dates: the long date and the short time, e.g. "June 5, 2026, 5:00 a.m."."""
+    from babel.dates import get_date_format, get_datetime_format, get_time_format
+
+    combined = str(get_datetime_format("medium", locale=locale))
+    date = get_date_format("long", locale=locale).pattern
+    time = get_time_format("short", locale=locale).pattern
+    return combined.replace("{1}", date).replace("{0}", time)
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "item"
+
+
+# ---------------------------------------------------------------------------------------------
+# The settings of a cycle, as a form or a command gives them.
+
+
+@dataclass
+class DistrictInput:
+    name_en: str
+    name_fr: str
+    budget_cents: int | None = None
+    id: int | None = None  # an existing district of the cycle being edited
+    key: str = ""  # the form field prefix for error messages, e.g. "districts-2"
+
+
+@dataclass
+class CategoryInput:
+    name_en: str
+    name_fr: str
+    id: int | None = None
+    key: str = ""
+
+
+PHASE_FIELDS: tuple[tuple[Phase, str, str | None], ...] = (
+    (Phase.PROPOSALS, "proposals_start_at", "proposals_end_at"),
+    (Phase.REVIEW, "review_start_at", "review_end_at"),
+    (Phase.VOTING, "voting_start_at", "voting_end_at"),
+    (Phase.RESULTS, "results_start_at", None),
+)
+
+PHASE_NAMES = {
+    Phase.PROPOSALS: _l("Proposal submission"),
+    Phase.REVIEW: _l("Deliberation and review"),
+    Phase.VOTING: _l("Voting"),
+    Phase.RESULTS: _l("Results"),
+}
+
+BALLOT_FIELDS = (
+    "ballot_type",
+    "min_projects",
+    "max_projects",
+    "min_budget_share_percent",
+    "ranking_length",
+    "points_per_voter",
+    "max_points_per_project",
+    "allow_revision",
+)
+RULE_FIELDS = ("tally_rule", "tally_utility", "tally_completion", "tie_break")
+
+# Which ballot limits each ballot type uses; the others are cleared.
+LIMITS_BY_TYPE: dict[BallotType, tuple[str, ...]] = {
+    BallotType.APPROVAL: ("min_projects", "max_projects"),
+    BallotType.K_APPROVAL: ("min_projects", "max_projects"),
+    BallotType.KNAPSACK: ("min_projects", "max_projects", "min_budget_share_percent"),
+    BallotType.RANKED: ("min_projects", "ranking_length"),
+    BallotType.CUMULATIVE: ("points_per_voter", "max_points_per_project"),
+}
+ALL_LIMITS = (
+    "min_projects",
+    "max_projects",
+    "min_budget_share_percent",
+    "ranking_length",
+    "points_per_voter",
+    "max_points_per_project",
+)
+
+
+@dataclass
+class CycleSettings:
+    slug: str
+    name_en: str
+    name_fr: str
+    proposals_start_at: datetime
+    proposals_end_at: datetime
+    review_start_at: datetime
+    review_end_at: datetime
+    voting_start_at: datetime
+    voting_end_at: datetime
+    results_start_at: datetime
+    description_en: str = ""
+    description_fr: str = ""
+    currency: str = "CAD"
+    timezone: str = "America/Toronto"
+    budget_cents: int | None = None  # None: a budget per district
+    districts: list[DistrictInput] = field(default_factory=list)
+    categories: list[CategoryInput] = field(default_factory=list)
+    ballot_type: BallotType = BallotType.APPROVAL
+    min_projects: int | None = None
+    max_projects: int | None = None
+    min_budget_share_percent: int | None = None
+    ranking_length: int | None = None
+    points_per_voter: int | None = None
+    max_points_per_project: int | None = None
+    allow_revision: bool = True
+    tally_rule: str = "greedy"
+    tally_utility: str = "cost"
+    tally_completion: str = "none"
+    tie_break: str = DEFAULT_TIE_BREAK
+
+    @classmethod
+    def from_cycle(cls, cycle: Cycle) -> CycleSettings:
+        """The settings a cycle has now (e.g. to change one of them)."""
+        simple = {
+            f.name: getattr(cycle, f.name) for f in fields(cls) if f.name not in {"districts", "categories"}
+        }
+        return cls(
+            **simple,
+            districts=[DistrictInput(d.name_en, d.name_fr, d.budget_cents, d.id) for d in cycle.districts],
+            categories=[CategoryInput(c.name_en, c.name_fr, c.id) for c in cycle.categories],
+        )
+
+    def with_changes(self, **changes: Any) -> CycleSettings:
+        return replace(self, **changes)
+
+
+def _minute(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: pass UTC-aware datetimes")
+    return moment.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def _normalized(settings: CycleSettings) -> CycleSettings:
+    """Trimmed text, minute-precision UTC dates, and the limits the ballot type does not use cleared."""
+    changes: dict[str, Any] = {
+        "slug": settings.slug.strip().lower(),
+        "name_en": settings.name_en.strip(),
+        "name_fr": settings.name_fr.strip(),
+        "description_en": settings.description_en.replace("\r\n", "\n").strip(),
+        "description_fr": settings.description_fr.replace("\r\n", "\n").strip(),
+        "currency": settings.currency.strip().upper(),
+        "timezone": settings.timezone.strip(),
+        "tally_rule": settings.tally_rule.strip(),
+        "tally_utility": settings.tally_utility.strip(),
+        "tally_completion": settings.tally_completion.strip() or "none",
+        "tie_break": settings.tie_break.strip() or DEFAULT_TIE_BREAK,
+        "districts": [
+            replace(d, name_en=d.name_en.strip(), name_fr=d.name_fr.strip()) for d in settings.districts
+        ],
+        "categories": [
+            replace(c, name_en=c.name_en.strip(), name_fr=c.name_fr.strip()) for c in settings.categories
+        ],
+    }
+    for _phase, start, end in PHASE_FIELDS:
+        for name in (start, end):
+            if name is not None:
+                changes[name] = _minute(getattr(settings, name))
+    try:
+        ballot_type = BallotType(settings.ballot_type)
+    except ValueError:
+        ballot_type = settings.ballot_type
+    changes["ballot_type"] = ballot_type
+    if isinstance(ballot_type, BallotType):
+        for name in ALL_LIMITS:
+            if name not in LIMITS_BY_TYPE[ballot_type]:
+                changes[name] = None
+    if settings.budget_cents is not None:
+        changes["districts"] = [replace(d, budget_cents=None) for d in changes["districts"]]
+    return replace(settings, **changes)
+
+
+def validate_settings(
+    session: Session, settings: CycleSettings, cycle: Cycle | None = None
+) -> dict[str, list]:
+    """Every problem with ``settings`` (already normalized), keyed by field name; empty when fine."""
+    errors: dict[str, list] = {}
+
+    def add(name: str, message) -> None:
+        errors.setdefault(name, []).append(message)
+
+    # Names and addresses.
+    if not SLUG_PATTERN.match(settings.slug) or len(settings.slug) > 80:
+        add("slug", _l("Use lower-case letters, digits and hyphens only, e.g. lakeview-2026."))
+    else:
+        clash = session.scalar(select(Cycle.id).where(Cycle.slug == settings.slug))
+        if clash is not None and (cycle is None or clash != cycle.id):
+            add("slug", _l("Another cycle already uses this address."))
+    for name in ("name_en", "name_fr"):
+        if not getattr(settings, name):
+            add(name, _l("Give the name in both languages."))
+        elif len(getattr(settings, name)) > 200:
+            add(name, _l("Use at most %(count)d characters.", count=200))
+    if settings.currency not in list_currencies():
+        add("currency", _l("Give a three-letter currency code, e.g. CAD."))
+    if not is_valid_timezone(settings.timezone):
+        add("timezone", _l("Give a time zone name from the IANA database, e.g. America/Toronto."))
+
+    # Budget.
+    if settings.budget_cents is not None:
+        if settings.budget_cents <= 0:
+            add("budget", _l("The budget must be more than zero."))
+        elif settings.budget_cents > MAX_CENTS:
+            add("budget", _l("The budget is too large for this system."))
+    elif not settings.districts:
+        add("budget_mode", _l("Add at least one district to give each district its budget."))
+
+    for index, district in enumerate(settings.districts):
+        key = district.key or f"districts-{index}"
+        if not district.name_en:
+            add(f"{key}-name_en", _l("Give the name in both languages."))
+        if not district.name_fr:
+            add(f"{key}-name_fr", _l("Give the name in both languages."))
+        if settings.budget_cents is None:
+            if district.budget_cents is None:
+                add(f"{key}-budget", _l("Give this district's budget."))
+            elif district.budget_cents <= 0:
+                add(f"{key}-budget", _l("The budget must be more than zero."))
+            elif district.budget_cents > MAX_CENTS:
+                add(f"{key}-budget", _l("The budget is too large for this system."))
+    if settings.budget_cents is None and sum(d.budget_cents or 0 for d in settings.districts) > MAX_CENTS:
+        add("budget_mode", _l("The budget is too large for this system."))
+    _check_duplicates(settings.districts, "districts", add)
+
+    for index, category in enumerate(settings.categories):
+        key = category.key or f"categories-{index}"
+        if not category.name_en:
+            add(f"{key}-name_en", _l("Give the name in both languages."))
+        if not category.name_fr:
+            add(f"{key}-name_fr", _l("Give the name in both languages."))
+    _check_duplicates(settings.categories, "categories", add)
+
+    _validate_phases(settings, add)
+    _validate_ballot(settings, add)
+    _validate_rule(settings, add)
+    return errors
+
+
+def _check_duplicates(rows, prefix: str, add) -> None:
+    seen: set[str] = set()
+    for index, row in enumerate(rows):
+        name = row.name_en.casefold()
+        if name and name in seen:
+            add(f"{row.key or f'{prefix}-{index}'}-name_en", _l("This name is used twice."))
+        seen.add(name)
+
+
+def _validate_phases(settings: CycleSettings, add) -> None:
+    previous_end: tuple[Phase, datetime] | None = None
+    for phase, start_name, end_name in PHASE_FIELDS:
+        start = getattr(settings, start_name)
+        if previous_end is not None and start < previous_end[1]:
+            add(
+                start_name,
+                _l(
+                    "“%(phase)s” must start when “%(previous)s” ends, or later.",
+                    phase=PHASE_NAMES[phase],
+                    previous=PHASE_NAMES[previous_end[0]],
+                ),
+            )
+        if end_name is None:
+            continue
+        end = getattr(settings, end_name)
+        if end <= start:
+            add(end_name, _l("“%(phase)s” must end after it starts.", phase=PHASE_NAMES[phase]))
+        previous_end = (phase, max(start, end))
+
+
+def _validate_ballot(settings: CycleSettings, add) -> None:
+    try:
+        ballot_type = BallotType(settings.ballot_type)
+    except ValueError:
+        add("ballot_type", _l("Choose a ballot type."))
+        return
+    for name in ALL_LIMITS:
+        value = getattr(settings, name)
+        minimum = 0 if name in {"min_projects", "min_budget_share_percent"} else 1
+        if value is not None and value < minimum:
+            add(name, _l("Give a number of at least %(minimum)d.", minimum=minimum))
+    low, high = settings.min_projects, settings.max_projects
+    if ballot_type is BallotType.K_APPROVAL and high is None:
+        add("max_projects", _l("A k-approval ballot needs the number of projects a voter may choose."))
+    if low is not None and high is not None and low > high:
+        add("min_projects", _l("The minimum cannot be more than the maximum."))
+    if ballot_type is BallotType.KNAPSACK:
+        share = settings.min_budget_share_percent
+        if share is not None and share > 100:
+            add("min_budget_share_percent", _l("Give a percentage between 0 and 100."))
+    if ballot_type is BallotType.RANKED:
+        if settings.ranking_length is None:
+            add("ranking_length", _l("A ranked ballot needs the number of projects a voter may rank."))
+        elif low is not None and low > settings.ranking_length:
+            add(
+                "min_projects", _l("The minimum cannot be more than the number of projects a voter may rank.")
+            )
+    if ballot_type is BallotType.CUMULATIVE:
+        if settings.points_per_voter is None:
+            add("points_per_voter", _l("A cumulative ballot needs the number of points each voter spreads."))
+        elif (
+            settings.max_points_per_project is not None
+            and settings.max_points_per_project > settings.points_per_voter
+        ):
+            add("max_points_per_project", _l("A project cannot take more points than a voter has."))
+
+
+def _validate_rule(settings: CycleSettings, add) -> None:
+    rule = RULE_CHOICES.get(settings.tally_rule)
+    if rule is None:
+        add("tally_rule", _l("Choose a counting rule."))
+        return
+    try:
+        kind = ballot_kind(BallotType(settings.ballot_type))
+    except ValueError:
+        kind = None
+    if kind is not None and kind not in rule.ballot_kinds:
+        add(
+            "tally_rule",
+            _l(
+                "The rule %(rule)s does not count %(ballot)s ballots; choose another rule or ballot type.",
+                rule=rule.title,
+                ballot=BALLOT_TYPE_NAMES[BallotType(settings.ballot_type)],
+            ),
+        )
+    if settings.tally_utility not in rule.utilities:
+        add(
+            "tally_utility",
+            _l("The rule %(rule)s does not use this measure of satisfaction.", rule=rule.title),
+        )
+    if settings.tally_completion not in rule.completions:
+        add("tally_completion", _l("The rule %(rule)s does not take this completion.", rule=rule.title))
+    if settings.tie_break not in TIE_BREAKS:
+        add("tie_break", _l("Choose how ties are broken."))
+
+
+BALLOT_TYPE_NAMES = {
+    BallotType.APPROVAL: _l("approval"),
+    BallotType.K_APPROVAL: _l("k-approval"),
+    BallotType.KNAPSACK: _l("knapsack"),
+    BallotType.RANKED: _l("ranked"),
+    BallotType.CUMULATIVE: _l("cumulative"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Snapshots for the audit log.
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat()
+
+
+def snapshot(cycle: Cycle) -> dict[str, Any]:
+    """The cycle's settings as a JSON-able dict (what the audit log records)."""
+    data: dict[str, Any] = {
+        "slug": cycle.slug,
+        "name_en": cycle.name_en,
+        "name_fr": cycle.name_fr,
+        "description_en": cycle.description_en,
+        "description_fr": cycle.description_fr,
+        "currency": cycle.currency,
+        "timezone": cycle.timezone,
+        "budget_cents": cycle.budget_cents,
+        "districts": [
+            {"slug": d.slug, "name_en": d.name_en, "name_fr": d.name_fr, "budget_cents": d.budget_cents}
+            for d in cycle.districts
+        ],
+        "categories": [
+            {"slug": c.slug, "name_en": c.name_en, "name_fr": c.name_fr} for c in cycle.categories
+        ],
+    }
+    for _phase, start, end in PHASE_FIELDS:
+        data[start] = _iso(getattr(cycle, start))
+        if end is not None:
+            data[end] = _iso(getattr(cycle, end))
+    for name in BALLOT_FIELDS + RULE_FIELDS:
+        value = getattr(cycle, name)
+        data[name] = value.value if isinstance(value, BallotType) else value
+    data["tie_break_seed"] = cycle.tie_break_seed
+    return data
+
+
+FROZEN_KEYS = (
+    *BALLOT_FIELDS,
+    *RULE_FIELDS,
+    "voting_start_at",
+    "budget_cents",
+)
+
+# Which form field shows the refusal for each frozen key.
+_FROZEN_FIELD = {"budget_cents": "budget", "districts": "budget_mode"}
+
+
+def _frozen_part(data: dict[str, Any]) -> dict[str, Any]:
+    part = {key: data[key] for key in FROZEN_KEYS}
+    # The districts (and their budgets) decide who votes on what: their names may still change.
+    part["districts"] = [(d["slug"], d["budget_cents"]) for d in data["districts"]]
+    return part
+
+
+def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    keys = [key for key in after if before.get(key) != after.get(key)]
+    return {key: before.get(key) for key in keys}, {key: after[key] for key in keys}
+
+
+# ---------------------------------------------------------------------------------------------
+# Creating and editing.
+
+
+def _apply(cycle: Cycle, settings: CycleSettings, taken_slugs: set[str]) -> None:
+    for name in (
+        "slug",
+        "name_en",
+        "name_fr",
+        "description_en",
+        "description_fr",
+        "currency",
+        "timezone",
+        "budget_cents",
+        *(n for _p, start, end in PHASE_FIELDS for n in (start, end) if n is not None),
+        *BALLOT_FIELDS,
+        *RULE_FIELDS,
+    ):
+        setattr(cycle, name, getattr(settings, name))
+
+    existing_districts = {d.id: d for d in cycle.districts}
+    districts: list[District] = []
+    for position, row in enumerate(settings.districts):
+        district = existing_districts.get(row.id) if row.id is not None else None
+        if district is None:
+            district = District(slug=_unique_slug(row.name_en, taken_slugs))
+        district.name_en, district.name_fr = row.name_en, row.name_fr
+        district.budget_cents = row.budget_cents if settings.budget_cents is None else None
+        district.position = position
+        districts.append(district)
+    cycle.districts = districts
+
+    existing_categories = {c.id: c for c in cycle.categories}
+    categories: list[Category] = []
+    category_slugs = {c.slug for c in cycle.categories}
+    for position, row in enumerate(settings.categories):
+        category = existing_categories.get(row.id) if row.id is not None else None
+        if category is None:
+            category = Category(slug=_unique_slug(row.name_en, category_slugs))
+        category.name_en, category.name_fr = row.name_en, row.name_fr
+        category.position = position
+        categories.append(category)
+    cycle.categories = categories
+
+
+def _unique_slug(name: str, taken: set[str]) -> str:
+    """A slug not used before in this cycle (not even by a row being removed in the same save)."""
+    base = slugify(name)
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate, number = f"{base}-{number}", number + 1
+    taken.add(candidate)
+    return candidate
+
+
+def draw_tie_break_seed() -> int:
+    return secrets.randbelow(2**31)
+
+
+def create_cycle(
+    session: Session, actor: User | None, settings: CycleSettings, now: datetime, seed: int | None = None
+) -> Cycle:
+    """Create a cycle; its tie-break seed is drawn at random unless given. Recorded in the audit log."""
+    settings = _normalized(settings)
+    errors = validate_settings(session, settings)
+    if errors:
+        raise CycleValidationError(errors)
+    cycle = Cycle(
+        tie_break_seed=draw_tie_break_seed() if seed is None else seed, created_at=now, updated_at=now
+    )
+    _apply(cycle, settings, set())
+    session.add(cycle)
+    session.flush()
+    record_change(session, actor, "cycle.create", "cycle", cycle.id, {}, snapshot(cycle))
+    return cycle
+
+
+def update_cycle(
+    session: Session, actor: User | None, cycle: Cycle, settings: CycleSettings, now: datetime
+) -> bool:
+    """Change a cycle's settings; returns whether anything changed. Recorded in the audit log.
+
+    Once voting has opened, an edit that would change a frozen setting is refused as a whole:
+    nothing is changed and nothing is recorded.
+    """
+    settings = _normalized(settings)
+    errors = validate_settings(session, settings, cycle)
+    if errors:
+        raise CycleValidationError(errors)
+    before = snapshot(cycle)
+    if cycle.voting_has_opened(now):
+        proposed = _proposed_frozen_part(cycle, settings)
+        current = _frozen_part(before)
+        refused = [key for key in current if current[key] != proposed[key]]
+        if refused:
+            message = _l(
+                "Voting has opened, so the ballot settings, the counting rule, the start of voting and the "
+                "budget can no longer change. Nothing was saved."
+            )
+            raise FrozenSettingsError({_FROZEN_FIELD.get(key, key): [message] for key in refused})
+    with session.no_autoflush:
+        _apply(cycle, settings, {d.slug for d in cycle.districts})
+    after = snapshot(cycle)
+    old, new = changed(before, after)
+    if not new:
+        return False
+    cycle.updated_at = now
+    session.flush()
+    record_change(session, actor, "cycle.update", "cycle", cycle.id, old, new)
+    return True
+
+
+def _proposed_frozen_part(cycle: Cycle, settings: CycleSettings) -> dict[str, Any]:
+    by_id = {d.id: d.slug for d in cycle.districts}
+    data: dict[str, Any] = {name: getattr(settings, name) for name in BALLOT_FIELDS + RULE_FIELDS}
+    data["ballot_type"] = BallotType(settings.ballot_type).value
+    data["voting_start_at"] = _iso(settings.voting_start_at)
+    data["budget_cents"] = settings.budget_cents
+    data["districts"] = [
+        (by_id.get(d.id) if d.id is not None else None, d.budget_cents) for d in settings.districts
+    ]
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
+# Phases.
+
+
+def close_phase(
+    session: Session, actor: User | None, cycle: Cycle, reason: str, now: datetime
+) -> PhaseClosure:
+    """Close the phase open at ``now`` before its scheduled end (recorded, with the reason)."""
+    reason = reason.strip()
+    if not reason:
+        raise CycleValidationError({"reason": [_l("Give the reason for closing the phase early.")]})
+    phase = cycle.phase_state(now).current
+    if phase is None:
+        raise CycleError(_l("No phase is open now, so there is nothing to close."))
+    if phase is Phase.RESULTS:
+        raise CycleError(_l("The results phase has no end, so it cannot be closed."))
+    window = next(w for w in cycle.timeline() if w.phase is phase)
+    closure = PhaseClosure(
+        phase=phase, closed_at=now, closed_by_id=actor.id if actor else None, reason=reason
+    )
+    cycle.closures.append(closure)
+    session.flush()
+    record_change(
+        session,
+        actor,
+        "cycle.close_phase",
+        "cycle",
+        cycle.id,
+        {"phase": phase.value, "ends_at": _iso(window.ends_at)},
+        {"phase": phase.value, "closed_at": _iso(now), "reason": reason},
+    )
+    return closure
+
+
+def get_cycle(session: Session, slug: str) -> Cycle | None:
+    return session.scalar(select(Cycle).where(Cycle.slug == slug))
+
+
+def list_cycles(session: Session) -> list[Cycle]:
+    return list(session.scalars(select(Cycle).order_by(Cycle.proposals_start_at.desc(), Cycle.id.desc())))

@@ -1,0 +1,323 @@
+"""Staff forms: a cycle's settings, and closing a phase early."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional
+
+from pb.models import BallotType, Cycle
+from pb.services.cycles import (
+    BALLOT_TYPE_NAMES,
+    PHASE_FIELDS,
+    RULE_CHOICES,
+    TIE_BREAKS,
+    CategoryInput,
+    CycleSettings,
+    DistrictInput,
+    all_completions,
+    all_utilities,
+    format_money_input,
+    is_valid_timezone,
+    local_to_utc,
+    parse_money,
+    utc_to_local,
+)
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+BLANK_ROWS = 3
+
+UTILITY_LABELS = {
+    "cost": _l("Cost: a voter values a project at its cost"),
+    "cardinality": _l("Count: a voter values each project on their ballot equally"),
+    "score": _l("Score: points or rank positions"),
+    "score-cost": _l("Score times cost"),
+}
+COMPLETION_LABELS = {
+    "none": _l("None"),
+    "greedy": _l("Greedy: spend what is left by number of supporters"),
+    "add1": _l("Add1: raise every voter's share until the budget is used"),
+    "add1-greedy": _l("Add1, then greedy"),
+}
+TIE_BREAK_LABELS = {
+    "cost": _l("Cheaper project first, then more supporters, then a lot drawn from the seed"),
+    "id": _l("Project number order"),
+    "refuse": _l("Do not break ties: counting stops and names the tied projects"),
+}
+
+
+class DistrictRowForm(Form):
+    id = HiddenField()
+    name_en = StringField(_l("Name in English"))
+    name_fr = StringField(_l("Name in French"))
+    budget = StringField(_l("Budget of this district"))
+    remove = BooleanField(_l("Remove this district"))
+
+
+class CategoryRowForm(Form):
+    id = HiddenField()
+    name_en = StringField(_l("Name in English"))
+    name_fr = StringField(_l("Name in French"))
+    remove = BooleanField(_l("Remove this category"))
+
+
+def _phase_field(label) -> DateTimeLocalField:
+    return DateTimeLocalField(label, [InputRequired()], format=DATETIME_FORMATS)
+
+
+def _count_field(label) -> IntegerField:
+    return IntegerField(label, [Optional()])
+
+
+class CycleForm(FlaskForm):
+    name_en = StringField(_l("Name in English"), [InputRequired(), Length(max=200)])
+    name_fr = StringField(_l("Name in French"), [InputRequired(), Length(max=200)])
+    slug = StringField(_l("Web address name"), [InputRequired(), Length(max=80)])
+    description_en = TextAreaField(_l("Description in English"))
+    description_fr = TextAreaField(_l("Description in French"))
+    currency = StringField(_l("Currency"), [InputRequired(), Length(min=3, max=3)], default="CAD")
+    timezone = StringField(_l("Time zone"), [InputRequired(), Length(max=64)], default="America/Toronto")
+
+    budget_mode = RadioField(
+        _l("How the budget is shared"),
+        choices=[
+            ("total", _l("One budget for the whole cycle")),
+            ("district", _l("A budget for each district")),
+        ],
+        default="total",
+    )
+    budget = StringField(_l("Total budget"))
+    districts = FieldList(FormField(DistrictRowForm))
+    categories = FieldList(FormField(CategoryRowForm))
+
+    proposals_start_at = _phase_field(_l("Proposal submission opens"))
+    proposals_end_at = _phase_field(_l("Proposal submission closes"))
+    review_start_at = _phase_field(_l("Deliberation and review opens"))
+    review_end_at = _phase_field(_l("Deliberation and review closes"))
+    voting_start_at = _phase_field(_l("Voting opens"))
+    voting_end_at = _phase_field(_l("Voting closes"))
+    results_start_at = _phase_field(_l("Results are published"))
+
+    ballot_type = SelectField(
+        _l("Ballot type"), choices=[(kind.value, BALLOT_TYPE_NAMES[kind]) for kind in BallotType]
+    )
+    min_projects = _count_field(_l("Least number of projects a voter must choose"))
+    max_projects = _count_field(_l("Most projects a voter may choose"))
+    min_budget_share_percent = _count_field(_l("Least share of the budget a ballot must fill (percent)"))
+    ranking_length = _count_field(_l("Number of projects a voter may rank"))
+    points_per_voter = _count_field(_l("Points each voter spreads"))
+    max_points_per_project = _count_field(_l("Most points a voter may give one project"))
+    allow_revision = BooleanField(_l("Voters may change their ballot until voting closes"), default=True)
+
+    tally_rule = SelectField(
+        _l("Counting rule"), choices=[(rule.name, rule.title) for rule in RULE_CHOICES.values()]
+    )
+    tally_utility = SelectField(
+        _l("Measure of voter satisfaction"),
+        choices=[(name, UTILITY_LABELS.get(name, name)) for name in all_utilities()],
+    )
+    tally_completion = SelectField(
+        _l("Completion (spending what the rule leaves)"),
+        choices=[(name, COMPLETION_LABELS.get(name, name)) for name in all_completions()],
+    )
+    tie_break = SelectField(
+        _l("Tie-break"), choices=[(name, TIE_BREAK_LABELS[name]) for name in TIE_BREAKS], default="cost"
+    )
+    submit = SubmitField(_l("Save the cycle"))
+
+    # --- Between the form and the service ---------------------------------------------------------
+
+    @classmethod
+    def initial_data(cls, cycle: Cycle) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            name: getattr(cycle, name)
+            for name in (
+                "name_en",
+                "name_fr",
+                "slug",
+                "description_en",
+                "description_fr",
+                "currency",
+                "timezone",
+                "min_projects",
+                "max_projects",
+                "min_budget_share_percent",
+                "ranking_length",
+                "points_per_voter",
+                "max_points_per_project",
+                "allow_revision",
+                "tally_rule",
+                "tally_utility",
+                "tally_completion",
+                "tie_break",
+            )
+        }
+        data["ballot_type"] = cycle.ballot_type.value
+        data["budget_mode"] = "district" if cycle.has_district_budgets else "total"
+        data["budget"] = format_money_input(cycle.budget_cents)
+        data["districts"] = [
+            {
+                "id": str(d.id),
+                "name_en": d.name_en,
+                "name_fr": d.name_fr,
+                "budget": format_money_input(d.budget_cents),
+            }
+            for d in cycle.districts
+        ]
+        data["categories"] = [
+            {"id": str(c.id), "name_en": c.name_en, "name_fr": c.name_fr} for c in cycle.categories
+        ]
+        for _phase, start, end in PHASE_FIELDS:
+            for name in (start, end):
+                if name is not None:
+                    data[name] = utc_to_local(getattr(cycle, name), cycle.timezone)
+        return data
+
+    def add_blank_rows(self) -> None:
+        for rows in (self.districts, self.categories):
+            blanks = sum(1 for row in rows if not row.form.id.data and _blank(row.form))
+            for _blank_row in range(BLANK_ROWS - blanks):
+                rows.append_entry()
+
+    def to_settings(self) -> tuple[CycleSettings | None, dict[str, list]]:
+        """The submitted settings (money in cents, local times as UTC), or the problems found."""
+        errors: dict[str, list] = {}
+        per_district = self.budget_mode.data == "district"
+        budget_cents = None
+        if not per_district:
+            budget_cents = _money(self.budget.data, "budget", errors, required=True)
+
+        districts: list[DistrictInput] = []
+        for row in self.districts:
+            form = row.form
+            if form.remove.data or (not form.id.data and _blank(form)):
+                continue
+            cents = (
+                _money(form.budget.data, form.budget.name, errors, required=False) if per_district else None
+            )
+            districts.append(
+                DistrictInput(
+                    form.name_en.data or "", form.name_fr.data or "", cents, _row_id(form), row.name
+                )
+            )
+        categories: list[CategoryInput] = []
+        for row in self.categories:
+            form = row.form
+            if form.remove.data or (not form.id.data and _blank(form)):
+                continue
+            categories.append(
+                CategoryInput(form.name_en.data or "", form.name_fr.data or "", _row_id(form), row.name)
+            )
+
+        timezone = (self.timezone.data or "").strip()
+        if not is_valid_timezone(timezone):
+            errors.setdefault("timezone", []).append(
+                _l("Give a time zone name from the IANA database, e.g. America/Toronto.")
+            )
+        if errors:
+            return None, errors
+        dates = {
+            name: local_to_utc(getattr(self, name).data, timezone)
+            for _phase, start, end in PHASE_FIELDS
+            for name in (start, end)
+            if name is not None
+        }
+        settings = CycleSettings(
+            slug=self.slug.data or "",
+            name_en=self.name_en.data or "",
+            name_fr=self.name_fr.data or "",
+            description_en=self.description_en.data or "",
+            description_fr=self.description_fr.data or "",
+            currency=self.currency.data or "",
+            timezone=timezone,
+            budget_cents=budget_cents,
+            districts=districts,
+            categories=categories,
+            ballot_type=BallotType(self.ballot_type.data),
+            min_projects=self.min_projects.data,
+            max_projects=self.max_projects.data,
+            min_budget_share_percent=self.min_budget_share_percent.data,
+            ranking_length=self.ranking_length.data,
+            points_per_voter=self.points_per_voter.data,
+            max_points_per_project=self.max_points_per_project.data,
+            allow_revision=bool(self.allow_revision.data),
+            tally_rule=self.tally_rule.data,
+            tally_utility=self.tally_utility.data,
+            tally_completion=self.tally_completion.data,
+            tie_break=self.tie_break.data,
+            **dates,
+        )
+        return settings, errors
+
+    def show_errors(self, errors: dict[str, list]) -> None:
+        """Put each problem next to its field; a row's problems are also listed in the summary."""
+        rows = {}
+        for number, row in enumerate(self.districts, start=1):
+            for sub in row.form:
+                rows[sub.name] = (sub, _("District %(number)d", number=number))
+        for number, row in enumerate(self.categories, start=1):
+            for sub in row.form:
+                rows[sub.name] = (sub, _("Category %(number)d", number=number))
+        for name, messages in errors.items():
+            if name in rows:
+                sub, row_label = rows[name]
+                sub.errors = [*sub.errors, *messages]
+                for message in messages:
+                    self.form_errors.append(
+                        _(
+                            "%(row)s, %(field)s: %(message)s",
+                            row=row_label,
+                            field=sub.label.text,
+                            message=message,
+                        )
+                    )
+            elif name in self._fields:
+                self[name].errors = [*self[name].errors, *messages]
+            else:
+                self.form_errors.extend(messages)
+
+
+def _blank(form: Form) -> bool:
+    return not any((sub.data or "").strip() for sub in form if sub.type in {"StringField"})
+
+
+def _row_id(form: Form) -> int | None:
+    value = (form.id.data or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _money(text: str | None, name: str, errors: dict[str, list], required: bool) -> int | None:
+    text = (text or "").strip()
+    if not text:
+        if required:
+            errors.setdefault(name, []).append(_l("Give the budget, e.g. 250000.00 or 250 000,00."))
+        return None
+    try:
+        return parse_money(text)
+    except ValueError:
+        errors.setdefault(name, []).append(
+            _l("Give an amount in dollars and cents, e.g. 250000.00 or 250 000,00.")
+        )
+        return None
+
+
+class ClosePhaseForm(FlaskForm):
+    reason = TextAreaField(_l("Why close this phase early?"), [InputRequired(), Length(max=2000)])
+    submit = SubmitField(_l("Close the phase now"))

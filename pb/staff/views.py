@@ -1,0 +1,198 @@
+"""Staff pages: the cycles, their settings, closing a phase early, and the audit log."""
+
+from __future__ import annotations
+
+import json
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from pb.db import utcnow
+from pb.extensions import db_session
+from pb.i18n import current_locale
+from pb.models import AuditLogEntry, Cycle, Phase, Role
+from pb.security import role_required
+from pb.services.audit import verify_chain
+from pb.services.cycles import (
+    PHASE_NAMES,
+    CycleError,
+    CycleValidationError,
+    close_phase,
+    create_cycle,
+    datetime_pattern,
+    get_cycle,
+    list_cycles,
+    update_cycle,
+)
+from pb.staff import bp
+from pb.staff.forms import ClosePhaseForm, CycleForm
+
+AUDIT_PAGE_SIZE = 25
+
+ACTION_LABELS = {
+    "cycle.create": _l("Created a cycle"),
+    "cycle.update": _l("Changed a cycle's settings"),
+    "cycle.close_phase": _l("Closed a phase early"),
+    "role.grant": _l("Granted a role"),
+    "role.revoke": _l("Removed a role"),
+}
+
+
+def _cycle_or_404(slug: str) -> Cycle:
+    cycle = get_cycle(db_session(), slug)
+    if cycle is None:
+        abort(404)
+    return cycle
+
+
+@bp.get("/")
+@role_required("staff", "auditor")
+def dashboard():
+    now = utcnow()
+    return render_template(
+        "staff/dashboard.html",
+        cycles=list_cycles(db_session()),
+        now=now,
+        phase_names=PHASE_NAMES,
+        dt_format=datetime_pattern(current_locale()),
+        can_manage=current_user.has_role(Role.STAFF),
+        Phase=Phase,
+    )
+
+
+def _save_cycle(form: CycleForm, cycle: Cycle | None):
+    """Hand the form to the service; on success commit and redirect, else show the problems."""
+    settings, errors = form.to_settings()
+    if settings is not None:
+        session = db_session()
+        try:
+            if cycle is None:
+                cycle = create_cycle(session, current_user, settings, now=utcnow())
+                message = _("The cycle “%(name)s” was created.", name=cycle.name_en)
+            else:
+                changed = update_cycle(session, current_user, cycle, settings, now=utcnow())
+                message = (
+                    _("The cycle “%(name)s” was saved.", name=cycle.name_en)
+                    if changed
+                    else _("Nothing was changed.")
+                )
+            session.commit()
+        except CycleValidationError as error:
+            session.rollback()
+            errors = error.errors
+        except CycleError as error:
+            session.rollback()
+            errors = {"": [str(error)]}
+        else:
+            flash(message, "success")
+            return redirect(url_for("staff.dashboard"))
+    form.show_errors(errors)
+    return None
+
+
+@bp.route("/cycles/new", methods=["GET", "POST"], endpoint="create_cycle")
+@role_required("staff")
+def create_cycle_view():
+    form = CycleForm()
+    if form.validate_on_submit():
+        response = _save_cycle(form, None)
+        if response is not None:
+            return response
+    form.add_blank_rows()
+    return render_template("staff/create_cycle.html", form=form, voting_opened=False)
+
+
+@bp.route("/cycles/<slug>/edit", methods=["GET", "POST"])
+@role_required("staff")
+def edit_cycle(slug: str):
+    cycle = _cycle_or_404(slug)
+    form = CycleForm() if request.method == "POST" else CycleForm(data=CycleForm.initial_data(cycle))
+    if form.validate_on_submit():
+        response = _save_cycle(form, cycle)
+        if response is not None:
+            return response
+    form.add_blank_rows()
+    return render_template(
+        "staff/edit_cycle.html", form=form, cycle=cycle, voting_opened=cycle.voting_has_opened(utcnow())
+    )
+
+
+@bp.route("/cycles/<slug>/close-phase", methods=["GET", "POST"], endpoint="close_phase")
+@role_required("staff")
+def close_phase_view(slug: str):
+    cycle = _cycle_or_404(slug)
+    now = utcnow()
+    phase = cycle.phase_state(now).current
+    form = ClosePhaseForm()
+    error = None
+    if form.validate_on_submit():
+        session = db_session()
+        try:
+            closure = close_phase(session, current_user, cycle, form.reason.data, now=now)
+            session.commit()
+        except CycleValidationError as problem:
+            session.rollback()
+            form.reason.errors = [*form.reason.errors, *problem.errors.get("reason", [])]
+        except CycleError as problem:
+            session.rollback()
+            error = str(problem)
+        else:
+            flash(
+                _(
+                    "“%(phase)s” is closed for “%(name)s”.",
+                    phase=PHASE_NAMES[closure.phase],
+                    name=cycle.name_en,
+                ),
+                "success",
+            )
+            return redirect(url_for("staff.dashboard"))
+    return render_template(
+        "staff/close_phase.html",
+        form=form,
+        cycle=cycle,
+        phase=phase,
+        phase_names=PHASE_NAMES,
+        dt_format=datetime_pattern(current_locale()),
+        error=error,
+        window=next((w for w in cycle.timeline() if w.phase is phase), None),
+    )
+
+
+@bp.get("/audit-log")
+@role_required("staff", "auditor")
+def audit_log():
+    session = db_session()
+    page = request.args.get("page", 1, type=int)
+    total = session.scalar(select(func.count()).select_from(AuditLogEntry)) or 0
+    pages = max(1, -(-total // AUDIT_PAGE_SIZE))
+    if page < 1 or page > pages:
+        abort(404)
+    entries = session.scalars(
+        select(AuditLogEntry)
+        .order_by(AuditLogEntry.id.desc())
+        .limit(AUDIT_PAGE_SIZE)
+        .offset((page - 1) * AUDIT_PAGE_SIZE)
+    ).all()
+    return render_template(
+        "staff/audit_log.html",
+        entries=entries,
+        page=page,
+        pages=pages,
+        total=total,
+        check=verify_chain(session),
+        action_labels=ACTION_LABELS,
+        pretty=_pretty_json,
+    )
+
+
+def _pretty_json(text: str) -> str:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    if value in ({}, None):
+        return ""
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)

@@ -1,0 +1,30 @@
+"""Fixtures for the web tests of cycles and staff pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import make_cycle as create_cycle_for_tests
+
+
+@pytest.fixture
+def log_in(client):
+    """Sign ``user`` in by setting the Flask-Login session directly (no password round trip)."""
+
+    def do(user):
+        with client.session_transaction() as flask_session:
+            flask_session["_user_id"] = user.get_id()
+            flask_session["_fresh"] = True
+        return user
+
+    return do
+
+
+@pytest.fixture
+def make_cycle(session):
+    """``make_cycle(now=..., phase="proposals", slug=..., **settings)``: a committed cycle (see tests.factories)."""
+
+    def make(actor=None, **options):
+        return create_cycle_for_tests(session, actor, **options)
+
+    return make
