@@ -14,7 +14,9 @@ def create_admin(runner, *args, **kwargs):
 
 
 def test_creates_the_first_admin(runner, session):
-    result = create_admin(runner, "--email", "Boss@Example.org", "--name", "The Boss", "--password", "a long admin passphrase")
+    result = create_admin(
+        runner, "--email", "Boss@Example.org", "--name", "The Boss", "--password", "a long admin passphrase"
+    )
     assert result.exit_code == 0, result.output
     assert "boss@example.org is an admin" in result.output
 
@@ -28,7 +30,9 @@ def test_creates_the_first_admin(runner, session):
 
 
 def test_the_new_admin_can_sign_in_and_reach_the_admin_pages(runner, client):
-    create_admin(runner, "--email", "boss@example.org", "--name", "Boss", "--password", "a long admin passphrase")
+    create_admin(
+        runner, "--email", "boss@example.org", "--name", "Boss", "--password", "a long admin passphrase"
+    )
     client.post("/account/sign-in", data={"email": "boss@example.org", "password": "a long admin passphrase"})
     assert client.get("/admin/").status_code == 200
 
@@ -44,7 +48,9 @@ def test_asks_for_what_is_not_given(runner, session):
 
 def test_makes_an_existing_account_an_admin_without_touching_its_password(runner, session, make_user):
     user = make_user("amira@example.org")
-    result = create_admin(runner, "--email", "AMIRA@example.org", "--name", "ignored", "--password", "not used at all")
+    result = create_admin(
+        runner, "--email", "AMIRA@example.org", "--name", "ignored", "--password", "not used at all"
+    )
     assert result.exit_code == 0, result.output
     session.expire_all()
     user = session.get(User, user.id)
@@ -55,7 +61,9 @@ def test_makes_an_existing_account_an_admin_without_touching_its_password(runner
 
 def test_running_it_twice_grants_once(runner, session):
     for _ in range(2):
-        result = create_admin(runner, "--email", "boss@example.org", "--name", "Boss", "--password", "a long admin passphrase")
+        result = create_admin(
+            runner, "--email", "boss@example.org", "--name", "Boss", "--password", "a long admin passphrase"
+        )
         assert result.exit_code == 0, result.output
     assert len(session.scalars(select(AuditLogEntry)).all()) == 1
     assert len(session.scalars(select(User)).all()) == 1

@@ -1,0 +1,1 @@
+"""The tally rules, one module per rule; :mod:`pb.tally.rules.registry` lists them."""

@@ -1,0 +1,191 @@
+"""Hypothesis strategies shared by the test suite.
+
+Elections are small (1-8 projects, 0-12 voters, small costs and budgets) so that the
+properties run fast and shrink to readable counterexamples. Every strategy takes:
+
+* ``fractions``: also draw costs and budgets such as 25/2 or 1/3 (default: integers only);
+* ``limits``: attach :class:`BallotLimits` that every generated ballot respects;
+* ``extras``: add extra META keys, project columns and vote columns, as a pabulib file has.
+
+The META section of every generated election is already complete (see
+:func:`pb.tally.pabulib.complete_meta`), so ``pabulib.loads(pabulib.dumps(e)) == e``.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from hypothesis import strategies as st
+
+from pb.tally.election import (
+    ApprovalBallot,
+    Ballot,
+    BallotKind,
+    BallotLimits,
+    CumulativeBallot,
+    Election,
+    Project,
+    RankedBallot,
+    Vote,
+    exact,
+)
+from pb.tally.pabulib import complete_meta
+
+MAX_PROJECTS = 8
+MAX_VOTERS = 12
+
+# Project ids: digits (so that "10" < "9" ties show up), letters, and pabulib-style codes.
+_ID_ALPHABET = "0123456789abcXYZ-./_"
+project_ids = st.text(_ID_ALPHABET, min_size=1, max_size=4)
+# Free text for names, META values and extra columns: separators, quotes, accents, line breaks.
+free_text = st.sampled_from(
+    ["", "None", "a;b", 'say "hi"', "Łódź, Kraków", "x\ny", "\r", " padded "]
+) | st.text('ab ;,"\n\r\tłé€😀', max_size=6)
+_KEY_ALPHABET = "abcdefghijklmnopqrstuvwxyz_"
+_RESERVED_META = {
+    "budget",
+    "vote_type",
+    "num_projects",
+    "num_votes",
+    "min_length",
+    "max_length",
+    "min_sum_cost",
+    "max_sum_cost",
+    "min_points",
+    "max_points",
+    "min_sum_points",
+    "max_sum_points",
+    "meta",
+    "projects",
+    "votes",
+}
+
+
+@st.composite
+def amounts(draw, *, min_value: int = 0, max_value: int = 20, fractions: bool = False):
+    """A small exact amount: an int, or with ``fractions`` sometimes a Fraction."""
+    if fractions and draw(st.booleans()):
+        denominator = draw(st.sampled_from([2, 3, 4, 10, 100]))
+        numerator = draw(st.integers(min_value * denominator, max_value * denominator))
+        return exact(Fraction(numerator, denominator))
+    return draw(st.integers(min_value, max_value))
+
+
+@st.composite
+def _projects(draw, *, fractions: bool, extras: bool) -> tuple[Project, ...]:
+    ids = draw(st.lists(project_ids, min_size=1, max_size=MAX_PROJECTS, unique=True))
+    names = draw(st.booleans())
+    columns = (
+        draw(st.lists(st.text(_KEY_ALPHABET, min_size=1, max_size=6), unique=True, max_size=3))
+        if extras
+        else []
+    )
+    columns = [c for c in columns if c not in ("project_id", "cost", "name")]
+    projects = []
+    for pid in ids:
+        cost = draw(amounts(min_value=0, max_value=20, fractions=fractions))
+        name = draw(free_text) if names else ""
+        extra = tuple((column, draw(free_text)) for column in columns)
+        projects.append(Project(pid, cost, name, extra))
+    return tuple(projects)
+
+
+def _ballot(draw, kind: BallotKind, ids: list[str]) -> Ballot:
+    chosen = draw(st.lists(st.sampled_from(ids), unique=True, max_size=len(ids))) if ids else []
+    if kind is BallotKind.APPROVAL:
+        return ApprovalBallot(frozenset(chosen))
+    if kind is BallotKind.RANKED:
+        return RankedBallot(tuple(chosen))
+    points = [draw(amounts(min_value=1, max_value=10)) for _ in chosen]
+    return CumulativeBallot(tuple(zip(chosen, points, strict=True)))
+
+
+def _points(ballot: Ballot) -> list:
+    return [p for _, p in ballot.points] if isinstance(ballot, CumulativeBallot) else []
+
+
+@st.composite
+def _limits(draw, kind: BallotKind, projects: tuple[Project, ...], ballots: list[Ballot]) -> BallotLimits:
+    """Limits that every ballot in ``ballots`` respects (each limit present or not)."""
+    cost = {p.id: p.cost for p in projects}
+    lengths = [len(b.project_ids()) for b in ballots] or [0]
+    sums = [sum((cost[pid] for pid in b.project_ids()), 0) for b in ballots] or [0]
+    fields: dict = {}
+
+    def maybe(name, value):
+        if draw(st.booleans()):
+            fields[name] = value
+
+    maybe("min_length", draw(st.integers(0, min(lengths))))
+    maybe("max_length", max(lengths) + draw(st.integers(0, 2)))
+    maybe("min_sum_cost", max(0, min(sums) - draw(st.integers(0, 3))))
+    maybe("max_sum_cost", exact(max(sums) + draw(st.integers(0, 5))))
+    if kind is BallotKind.CUMULATIVE:
+        values = [p for b in ballots for p in _points(b)]
+        totals = [sum(_points(b), 0) for b in ballots] or [0]
+        if values:
+            maybe("min_points", draw(st.integers(1, min(values))))
+            maybe("max_points", max(values) + draw(st.integers(0, 3)))
+        maybe("min_sum_points", draw(st.integers(0, min(totals))))
+        maybe("max_sum_points", max(totals) + draw(st.integers(0, 3)))
+    return BallotLimits(**fields)
+
+
+@st.composite
+def elections(
+    draw,
+    kind: BallotKind | None = None,
+    *,
+    fractions: bool = False,
+    limits: bool = False,
+    extras: bool = False,
+    min_voters: int = 0,
+    max_voters: int = MAX_VOTERS,
+) -> Election:
+    """An election of the given ``kind`` (any kind when ``None``)."""
+    if kind is None:
+        kind = draw(st.sampled_from(list(BallotKind)))
+    projects = draw(_projects(fractions=fractions, extras=extras))
+    ids = [p.id for p in projects]
+    n_voters = draw(st.integers(min_voters, max_voters))
+    ballots = [_ballot(draw, kind, ids) for _ in range(n_voters)]
+    voter_ids = draw(
+        st.lists(
+            st.text(_ID_ALPHABET, min_size=1, max_size=5), min_size=n_voters, max_size=n_voters, unique=True
+        )
+        if extras
+        else st.just([str(i + 1) for i in range(n_voters)])
+    )
+    vote_columns: list[str] = []
+    if extras:
+        vote_columns = draw(st.lists(st.text(_KEY_ALPHABET, min_size=1, max_size=6), unique=True, max_size=2))
+        vote_columns = [c for c in vote_columns if c not in ("voter_id", "vote", "points")]
+    votes = tuple(
+        Vote(voter_id, ballot, tuple((c, draw(free_text)) for c in vote_columns))
+        for voter_id, ballot in zip(voter_ids, ballots, strict=True)
+    )
+    total = sum((p.cost for p in projects), 0)
+    budget = draw(amounts(min_value=0, max_value=max(1, int(total) + 5), fractions=fractions))
+    ballot_limits = draw(_limits(kind, projects, ballots)) if limits else BallotLimits()
+    meta: list[tuple[str, str]] = []
+    if extras:
+        keys = draw(st.lists(st.text(_KEY_ALPHABET, min_size=1, max_size=8), unique=True, max_size=4))
+        meta = [(key, draw(free_text)) for key in keys if key not in _RESERVED_META]
+        if kind is BallotKind.APPROVAL and draw(st.booleans()):
+            meta.append(("vote_type", "choose-1"))
+        if kind is BallotKind.CUMULATIVE and draw(st.booleans()):
+            meta.append(("vote_type", "scoring"))
+    election = Election(budget, projects, votes, kind, ballot_limits, tuple(meta))
+    return complete_meta(election)
+
+
+def approval_elections(**kwargs) -> st.SearchStrategy[Election]:
+    return elections(BallotKind.APPROVAL, **kwargs)
+
+
+def ranked_elections(**kwargs) -> st.SearchStrategy[Election]:
+    return elections(BallotKind.RANKED, **kwargs)
+
+
+def cumulative_elections(**kwargs) -> st.SearchStrategy[Election]:
+    return elections(BallotKind.CUMULATIVE, **kwargs)
