@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from pb.models import BallotType, Category, Cycle, District, Phase, PhaseClosure, User
 from pb.services.audit import record_change
+from pb.tally import RULES
 
 # Budgets live in BIGINT columns.
 MAX_CENTS = 2**63 - 1
@@ -76,23 +77,10 @@ class RuleChoice:
 
 
 def _rule_choices() -> dict[str, RuleChoice]:
-    try:
-        from pb.tally import RULES
-    except ImportError:  # pragma: no cover - only while the tally library is being written
-        every = frozenset({"approval", "ranked", "cumulative"})
-        utilities = ("cost", "cardinality", "score", "score-cost")
-        completions = ("none", "greedy", "add1", "add1-greedy")
-        return {
-            "greedy": RuleChoice("greedy", "Greedy", every, utilities, ("none",), ""),
-            "mes": RuleChoice("mes", "Method of Equal Shares", every, utilities, completions, ""),
-            "phragmen": RuleChoice(
-                "phragmen", "Sequential Phragmén", frozenset({"approval"}), utilities, ("none",), ""
-            ),
-        }
     return {
         name: RuleChoice(
             name=info.name,
-            title=info.title,
+            title=RULE_TITLES.get(name, info.title),
             ballot_kinds=frozenset(str(kind.value) for kind in info.ballot_kinds),
             utilities=tuple(info.utilities),
             completions=tuple(info.completions),
@@ -101,6 +89,13 @@ def _rule_choices() -> dict[str, RuleChoice]:
         for name, info in RULES.items()
     }
 
+
+# pb.tally is a standard-library package without gettext, so the web layer names its rules.
+RULE_TITLES = {
+    "greedy": _l("Greedy (most support per dollar)"),
+    "mes": _l("Method of Equal Shares"),
+    "phragmen": _l("Sequential Phragmén"),
+}
 
 RULE_CHOICES: dict[str, RuleChoice] = _rule_choices()
 
