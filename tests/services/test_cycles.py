@@ -315,12 +315,12 @@ def test_close_phase_needs_a_reason_and_an_open_phase(session):
         (
             {"tally_rule": "greedy", "tally_completion": "add1"},
             "tally_completion",
-            "The rule Greedy does not take this completion.",
+            "The rule Greedy (most support per dollar) does not take this completion.",
         ),
         (
             {"tally_utility": "happiness"},
             "tally_utility",
-            "The rule Greedy does not use this measure of satisfaction.",
+            "The rule Greedy (most support per dollar) does not use this measure of satisfaction.",
         ),
         ({"tie_break": "coin"}, "tie_break", "Choose how ties are broken."),
     ],

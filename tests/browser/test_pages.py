@@ -1,0 +1,136 @@
+"""Every page, in English and in French: no WCAG 2.1 A/AA violation found by axe-core (tags wcag2a,
+wcag2aa, wcag21a, wcag21aa), the right ``<html lang>``, a title and exactly one h1, a skip link
+that moves the focus to the main content, and no sideways scrolling at 320 pixels wide.
+
+To check a new page, add one line to ``PAGES``: how to reach it (an endpoint, or a function of
+the shared ``Site`` that arranges what the page needs), who is signed in, the expected status,
+and optionally what to do on the page first (e.g. send a form empty, to check its error state).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import Site, assert_accessible, axe_violations
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass(frozen=True)
+class PageCase:
+    name: str
+    path: Callable[[Site], str]
+    user: str | None = None  # the role of the signed-in account; None: a visitor
+    status: int = 200
+    then: Callable[[Any], None] | None = None  # brings the page to the state to check
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def endpoint(name: str, **values: Any) -> Callable[[Site], str]:
+    return lambda site: site.url_for(name, **values)
+
+
+def path(value: str) -> Callable[[Site], str]:
+    return lambda site: value
+
+
+def spoil_csrf_token(page) -> None:
+    """Send the language form with a spoiled CSRF token: the 400 page."""
+    page.locator(".language-switch input[name=csrf_token]").evaluate("input => { input.value = 'spoiled'; }")
+    with page.expect_response(lambda response: response.request.method == "POST") as sent:
+        page.locator(".language-switch button").press("Enter")
+    assert sent.value.status == 400
+    page.wait_for_load_state()
+
+
+def send_empty(page) -> None:
+    """Send the page's main form empty: its error summary and field errors."""
+    form = page.locator("main form[method=post]").first
+    with page.expect_navigation():
+        form.locator("[type=submit]").last.press("Enter")
+    assert page.locator(".error-summary").count() == 1, "the empty form shows an error summary"
+
+
+def cycle_page(endpoint_name: str) -> Callable[[Site], str]:
+    return lambda site: site.url_for(endpoint_name, slug=site.cycle().slug)
+
+
+def with_cycle(endpoint_name: str) -> Callable[[Site], str]:
+    """A page that lists cycles, with one to list."""
+    return lambda site: (site.cycle(), site.url_for(endpoint_name))[1]
+
+
+PAGES = [
+    # Public pages
+    PageCase("home", with_cycle("cycles.list_cycles")),
+    PageCase("cycle", cycle_page("cycles.show_cycle")),
+    # Accounts
+    PageCase("sign-in", endpoint("auth.sign_in")),
+    PageCase("sign-in-errors", endpoint("auth.sign_in"), then=send_empty),
+    PageCase("register", endpoint("auth.register")),
+    PageCase("register-errors", endpoint("auth.register"), then=send_empty),
+    PageCase("forgot-password", endpoint("auth.request_password_reset")),
+    PageCase("reset-password", lambda site: site.url_for("auth.reset_password", token=site.reset_token())),
+    PageCase("reset-link-invalid", endpoint("auth.reset_password", token="not-a-token"), status=400),
+    PageCase("account", endpoint("auth.account"), user="resident"),
+    # Staff
+    PageCase("staff-dashboard", with_cycle("staff.dashboard"), user="staff"),
+    PageCase("staff-cycle-create", endpoint("staff.create_cycle"), user="staff"),
+    PageCase("staff-cycle-create-errors", endpoint("staff.create_cycle"), user="staff", then=send_empty),
+    PageCase("staff-cycle-edit", cycle_page("staff.edit_cycle"), user="staff"),
+    PageCase("staff-close-phase", cycle_page("staff.close_phase"), user="staff"),
+    PageCase("audit-log", with_cycle("staff.audit_log"), user="auditor"),
+    # Administration
+    PageCase("admin-accounts", endpoint("admin.list_accounts"), user="admin"),
+    PageCase(
+        "admin-account",
+        lambda site: site.url_for("admin.show_account", user_id=site.account("staff").id),
+        user="admin",
+    ),
+    # Error pages
+    PageCase("error-400", endpoint("cycles.list_cycles"), then=spoil_csrf_token),
+    PageCase("error-403", endpoint("staff.dashboard"), user="resident", status=403),
+    PageCase("error-404", path("/no-such-page"), status=404),
+    PageCase("error-405", endpoint("site.switch_language"), status=405),
+    PageCase("error-500", path("/_test/failure"), status=500),
+]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("case", PAGES, ids=str)
+def test_page_is_accessible(case: PageCase, language: str, site: Site) -> None:
+    target = case.path(site)
+    context = site.new_context(language, case.user)
+    try:
+        page = context.new_page()
+        response = page.goto(target)
+        assert response is not None and response.status == case.status
+        if case.then is not None:
+            case.then(page)
+        assert_accessible(page, language)
+    finally:
+        context.close()
+
+
+def test_the_checks_catch_a_broken_page(browser) -> None:
+    """axe really runs: a page with known faults is not passed (no server needed)."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_content(
+            "<html><head><title>Broken</title></head><body><main id='main'><h1>One</h1>"
+            "<input type='text' name='unlabelled'><p style='color:#bbb;background:#fff'>Faint text</p>"
+            "</main></body></html>"
+        )
+        found = {violation["id"] for violation in axe_violations(page)}
+        assert {"html-has-lang", "label", "color-contrast"} <= found
+        with pytest.raises(AssertionError):
+            assert_accessible(page, "en")
+    finally:
+        context.close()
