@@ -27,7 +27,7 @@ demo: translations
 
 test: translations
 	$(BIN)/ruff check pb tests benchmarks migrations
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses auto
 
 lint: install
 	$(BIN)/ruff check pb tests benchmarks migrations
