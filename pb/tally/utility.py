@@ -29,6 +29,7 @@ from pb.tally.election import (
     Amount,
     ApprovalBallot,
     Ballot,
+    BallotKind,
     CumulativeBallot,
     Election,
     RankedBallot,
@@ -105,6 +106,12 @@ def prepare(election: Election, utility: str = "cost", scores: tuple[int, ...] |
     costs = tuple(p.cost for p in election.projects)
     index = {pid: i for i, pid in enumerate(ids)}
     m = len(ids)
+    if election.kind is BallotKind.APPROVAL and all(
+        isinstance(b, ApprovalBallot) for b, _ in election.profile
+    ):
+        fast = _prepare_approval(election, utility, ids, costs, index)
+        if fast is not None:
+            return fast
     supporters = [0] * m
     score: list[Amount] = [0] * m
     total: list[Amount] = [0] * m
@@ -140,4 +147,40 @@ def prepare(election: Election, utility: str = "cost", scores: tuple[int, ...] |
         supporters=tuple(supporters),
         score=tuple(score),
         total_utility=tuple(total),
+    )
+
+
+def _prepare_approval(
+    election: Election, utility: str, ids: tuple[str, ...], costs: tuple[Amount, ...], index: dict[str, int]
+) -> Prepared | None:
+    """:func:`prepare` for approval ballots, the same result built with fewer Python steps.
+
+    Every approved project scores 1, so its utility is its cost (``cost``, ``score-cost``) or 1,
+    and one item tuple per project is shared by every ballot. ``None`` if a ballot names an
+    unknown project (the general code then raises the error).
+    """
+    by_cost = utility in ("cost", "score-cost")
+    item_of = {pid: (j, 1, costs[j] if by_cost else 1) for pid, j in index.items()}
+    get_item = item_of.__getitem__
+    profile = election.profile
+    try:
+        groups = tuple((mult, tuple(map(get_item, sorted(ballot.projects)))) for ballot, mult in profile)
+    except KeyError:
+        return None
+    count: dict[int, int] = {}
+    for mult, items in groups:
+        for j, _sc, _u in items:
+            count[j] = count.get(j, 0) + mult
+    supporters = tuple(count.get(j, 0) for j in range(len(ids)))
+    total = tuple(s * c for s, c in zip(supporters, costs, strict=True)) if by_cost else supporters
+    return Prepared(
+        election=election,
+        utility=utility,
+        ids=ids,
+        costs=costs,
+        groups=groups,
+        ballots=tuple(b for b, _ in profile),
+        supporters=supporters,
+        score=supporters,
+        total_utility=total,
     )

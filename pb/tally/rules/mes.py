@@ -17,10 +17,17 @@ Implementation notes (none of them changes the result):
 * Money is scaled by ``F = voters * D`` (``D`` the common denominator of the budget and the
   costs) so that the initial share ``budget * D`` is an integer; ``Fraction`` appears only once
   a price has been divided out.
-* Voters are handled as groups of identical ballots. Two groups with the same remaining budget
-  behave identically for the rest of the count, so for each project we keep a multiset of
-  ``(remaining budget, utility) -> number of voters`` over its supporters; the price of a
-  project is computed from that multiset, sorted by budget over utility.
+* Voters are handled as groups of identical ballots, and groups as members of *classes*: a
+  class is a remaining budget, and paying for a project moves the payers of each class to a
+  new class. A project's price is computed from how many of its supporters (per utility) sit
+  in each class: counted at C speed, then only the poorest classes are looked at in budget
+  order (the price is reached as soon as a class can pay in full).
+* Integers only in the hot loops: every budget is an integer over one common denominator
+  ``den``, which grows when a price does not divide evenly; budgets are rescaled to a new
+  ``den`` lazily, when their class is next looked at. Prices are compared through
+  :func:`_key`, whose integer part settles almost every comparison.
+* Add1 computes the per-project supporter lists once and re-runs only the counting (see
+  :func:`_add1`); the cyclic garbage collector is paused during a count (:mod:`._gc`).
 * Lazy evaluation: a project's price can only rise as budgets shrink, so the price computed in
   an earlier round is a lower bound. Projects sit in a heap keyed by that bound; a round
   evaluates projects until the next bound is strictly above the best price found, so every
@@ -30,8 +37,9 @@ Implementation notes (none of them changes the result):
 from __future__ import annotations
 
 import heapq
-from collections import Counter
+from collections import _count_elements  # type: ignore[attr-defined]  # Counter's C helper
 from fractions import Fraction
+from itertools import compress
 from math import gcd, lcm
 
 from pb.tally.certificate import GroupPayment, PaymentCertificate, ProjectPayments
@@ -49,6 +57,16 @@ def _denominator(x: Amount) -> int:
     return x.denominator if isinstance(x, Fraction) else 1
 
 
+def _key(num: Amount, den: Amount) -> tuple[int, Fraction]:
+    """A sort key for the number ``num / den`` that compares fast and exactly.
+
+    ``(floor(x * 2**64), x)``: tuples compare their first items (plain integers, in the same
+    order as ``x``) and only fall back to the exact ``Fraction`` when those are equal.
+    """
+    x = Fraction(num, den)
+    return (x.numerator << 64) // x.denominator, x
+
+
 def _norm(x: Amount) -> Amount:
     if isinstance(x, Fraction) and x.denominator == 1:
         return x.numerator
@@ -61,7 +79,7 @@ class _Run:
     def __init__(self, share: int):
         self.share = share  # scaled
         self.order: list[int] = []  # selected candidates in order (zero-cost ones excluded)
-        self.rho: list[Amount] = []  # scaled price per unit of utility
+        self.rho: list[tuple[int, Fraction]] = []  # _key of the scaled price per unit of utility
         self.payers: list[int] = []
         self.payments: list[list[tuple[int, Amount]]] = []  # per selected: (group, real pay per voter)
         self.unaffordable: set[int] = set()
@@ -144,7 +162,7 @@ class MESContext:
             self.rank[j] = r
         self.pre.sort(key=lambda j: self.rank[j])
         # The heap's first lower bound, cost / total utility (in real utility units).
-        self.heap0 = [(Fraction(self.costs[j], self.total_u[j]), self.rank[j], j) for j in self.cand]
+        self.heap0 = [(_key(self.costs[j], self.total_u[j]), self.rank[j], j) for j in self.cand]
         heapq.heapify(self.heap0)
 
     # -- one run of MES at a given (scaled) share -------------------------------------------------
@@ -160,19 +178,23 @@ class MESContext:
 
         Voters with the same remaining budget are interchangeable, so a group of identical
         ballots only records its *class* (an index into the list of budget values ``cb``; class
-        0 is "nothing left"); classes are merged by value. A project's price is computed from
-        how many of its supporters sit in each class.
+        0 is "nothing left"). Paying for a project moves the payers of each class to a new class
+        (classes are not merged by value: equal budgets in two classes change nothing). A
+        project's price is computed from how many of its supporters sit in each class.
         """
         res = _Run(share)
         costs, mult = self.costs, self.mult
         uniform, uint, kmul, ulcm = self.uniform, self.uint, self.kmul, self.ulcm
         refuse = self.tie_break.method is TieBreakMethod.REFUSE
         scale = self.scale
-        cb: list[int] = [0, share]  # class id -> budget (times den)
-        ccount: list[int] = [0, self.prep.n_voters]  # class id -> voters in it
-        alive: set[int] = {1}
+        # Budgets are rescaled lazily: class c's budget is cb[c] / (den at epoch cep[c]), and
+        # mul[e] = den / (den at epoch e); ``fresh`` brings classes to the current epoch.
+        cb: list[int] = [0, share]  # class id -> budget (times den of its epoch)
+        cep: list[int] = [0, 0]
+        mul: list[int] = [1]
+        ep = 0
+        compact_at = 64  # renumber the classes once there are more than this
         den = 1
-        cid_of: dict[int, int] = {share: 1}
         heap = self.heap0.copy()
         rep = self.rep.copy()  # pruned per run (broke groups dropped) when it pays
         big = self.big.copy()
@@ -180,6 +202,11 @@ class MESContext:
         gcls = [1] * len(mult)
         getc = gcls.__getitem__
         certified = reference is not None and share >= reference.share
+
+        def fresh(classes) -> None:
+            for cid in list(compress(classes, map(ep.__ne__, map(cep.__getitem__, classes)))):
+                cb[cid] *= mul[cep[cid]]
+                cep[cid] = ep
 
         def price(j: int):
             """(rest, util, counts) with price rest/util (utility in integer units), or None.
@@ -189,9 +216,11 @@ class MESContext:
             counts = []
             broke = 0
             for uid, lst in enumerate(rep[j]):
-                cnt = Counter(map(getc, lst))
+                cnt: dict[int, int] = {}
+                _count_elements(cnt, map(getc, lst))
                 for g, c in big[j][uid]:
-                    cnt[gcls[g]] += c
+                    k = gcls[g]
+                    cnt[k] = cnt.get(k, 0) + c
                 broke += cnt.pop(0, 0)
                 counts.append(cnt)
             if broke * 2 > nvot[j]:
@@ -199,6 +228,8 @@ class MESContext:
                 big[j] = [[gc for gc in lst if gcls[gc[0]]] for lst in big[j]]
                 nvot[j] -= broke
             rest = costs[j] * den
+            for cnt in counts:
+                fresh(cnt)
             if uniform[j]:
                 cnt = counts[0]
                 if not cnt:
@@ -248,7 +279,7 @@ class MESContext:
                 if ru is None:
                     res.unaffordable.add(j)
                     continue
-                rho = Fraction(ru[0] * ulcm[j], ru[1] * den)  # scaled money per unit of utility
+                rho = _key(ru[0] * ulcm[j], ru[1] * den)  # scaled money per unit of utility
                 evaluated.append((rho, r, j, ru))
                 if best is None or rho < best:
                     best = rho
@@ -280,42 +311,46 @@ class MESContext:
             factor = util // gcd(rest, util)
             if factor > 1:
                 den *= factor
-                for cid in alive:
-                    cb[cid] *= factor
-                cid_of = {cb[cid]: cid for cid in alive}
+                mul[:] = map(factor.__mul__, mul)
+                mul.append(1)
+                ep += 1
+                for cnt in counts:
+                    fresh(cnt)
                 rest *= factor
             unit = rest // util  # payment per unit of (integer) utility, times den
             payers = 0
             uv = uint[p]
             pays: list[tuple[int, Amount]] = []
             for uid, cnt in enumerate(counts):
+                if not cnt:  # every supporter with this utility has nothing left
+                    continue
                 pay_u = unit * uv[uid]
-                newcls = {0: 0}
-                amount = {}
                 rich = _norm(Fraction(pay_u, den * scale)) if record else 0
-                for cid, c in cnt.items():
-                    b = cb[cid]
-                    payers += c
-                    left = ccount[cid] - c
-                    ccount[cid] = left
-                    if not left:
-                        alive.discard(cid)
-                    if b > pay_u:
-                        nb = b - pay_u
-                        ncid = cid_of.get(nb)
-                        if ncid is None:
-                            ncid = cid_of[nb] = len(cb)
-                            cb.append(nb)
-                            ccount.append(0)
-                        ccount[ncid] += c
-                        alive.add(ncid)
-                        if record:
-                            amount[cid] = rich
-                    else:
-                        ncid = 0
-                        if record:
-                            amount[cid] = _norm(Fraction(b, den * scale))
-                    newcls[cid] = ncid
+                payers += sum(cnt.values())
+                olds = list(cnt)
+                budgets = list(map(cb.__getitem__, olds))
+                if min(budgets) > pay_u:
+                    # Everyone pays pay_u: each class moves to a new class pay_u lower.
+                    base = len(cb)
+                    cb.extend(map((-pay_u).__add__, budgets))
+                    cep.extend([ep] * len(olds))
+                    newcls = dict(zip(olds, range(base, len(cb)), strict=True))
+                    newcls[0] = 0
+                    amount = dict.fromkeys(olds, rich)
+                else:
+                    newcls = {0: 0}
+                    amount = {}
+                    for cid, b in zip(olds, budgets, strict=True):
+                        if b > pay_u:
+                            newcls[cid] = len(cb)
+                            cb.append(b - pay_u)
+                            cep.append(ep)
+                            if record:
+                                amount[cid] = rich
+                        else:
+                            newcls[cid] = 0
+                            if record:
+                                amount[cid] = _norm(Fraction(b, den * scale))
                 lst = self.groups[p][uid]
                 if record:
                     for g in lst:
@@ -328,6 +363,16 @@ class MESContext:
                         gcls[g] = newcls[gcls[g]]
             if record and len(counts) > 1:
                 pays.sort()
+            if len(cb) > compact_at:
+                # Renumber the classes that still hold voters, so that rescaling stays cheap.
+                keep = sorted(set(gcls) | {0})
+                renum = [0] * len(cb)
+                for new, cid in enumerate(keep):
+                    renum[cid] = new
+                gcls[:] = map(renum.__getitem__, gcls)
+                cb[:] = map(cb.__getitem__, keep)
+                cep[:] = map(cep.__getitem__, keep)
+                compact_at = 2 * len(cb) + 64
             res.order.append(p)
             res.rho.append(chosen[0])
             res.payers.append(payers)
@@ -471,7 +516,7 @@ def mes(
                     costs[j],
                     prep.supporters[j],
                     prep.score[j],
-                    price_per_voter=_norm(run.rho[i] / ctx.scale),
+                    price_per_voter=_norm(run.rho[i][1] / ctx.scale),
                     payers=run.payers[i],
                     voter_share=share_real,
                 )
