@@ -29,9 +29,9 @@ from __future__ import annotations
 from fractions import Fraction
 from itertools import groupby
 
+from pb.tally._gc import gc_paused
 from pb.tally.election import Amount, Election
 from pb.tally.outcome import Outcome, PassedOver, PassReason, Phase, Round
-from pb.tally.rules._gc import gc_paused
 from pb.tally.tiebreak import TieBreak, TieBreakMethod, UnresolvedTie
 from pb.tally.utility import Prepared, prepare
 

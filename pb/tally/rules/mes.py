@@ -42,10 +42,10 @@ from fractions import Fraction
 from itertools import compress
 from math import gcd, lcm
 
+from pb.tally._gc import gc_paused
 from pb.tally.certificate import GroupPayment, PaymentCertificate, ProjectPayments
 from pb.tally.election import Amount, Election
 from pb.tally.outcome import Outcome, PassedOver, PassReason, Phase, Round
-from pb.tally.rules._gc import gc_paused
 from pb.tally.rules.greedy import is_exhaustive, run_greedy
 from pb.tally.tiebreak import TieBreak, TieBreakMethod, UnresolvedTie
 from pb.tally.utility import Prepared, prepare

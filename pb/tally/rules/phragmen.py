@@ -18,9 +18,9 @@ from __future__ import annotations
 from fractions import Fraction
 from math import gcd
 
+from pb.tally._gc import gc_paused
 from pb.tally.election import Election
 from pb.tally.outcome import Outcome, PassedOver, PassReason, Round
-from pb.tally.rules._gc import gc_paused
 from pb.tally.tiebreak import TieBreak, TieBreakMethod, UnresolvedTie
 from pb.tally.utility import prepare
 

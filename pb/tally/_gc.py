@@ -1,4 +1,4 @@
-"""A guard that pauses Python's cyclic garbage collector while a rule counts.
+"""A guard that pauses Python's cyclic garbage collector while a rule counts or a file is parsed.
 
 A large election holds hundreds of thousands of live objects (votes, ballots), and a count
 allocates many small ones (utilities, payments, certificate entries); each allocation burst
