@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     per_rule: dict[str, list[float]] = {}
     agree = disagree = 0
     disagreements: list[str] = []
+    show_progress = sys.stderr.isatty()
     for path in sorted(args.dir.glob("*.pb")):
         stem = path.stem
         if args.only not in stem or stem not in reference:
@@ -205,9 +206,11 @@ def main(argv: list[str] | None = None) -> int:
                 row.insert(6, seconds(live_time))
             rows.append(row)
             first = False
-            sys.stderr.write(f"\r{stem[:40]:40} {key:20}")
-            sys.stderr.flush()
-    sys.stderr.write("\r" + " " * 62 + "\r")
+            if show_progress:
+                sys.stderr.write(f"\r{stem[:40]:40} {key:20}")
+                sys.stderr.flush()
+    if show_progress:
+        sys.stderr.write("\r" + " " * 62 + "\r")
 
     total = ["TOTAL", "", seconds(totals["parse"]), "", seconds(totals["ours"]), seconds(totals["reference"])]
     total += [ratio(totals["reference"], totals["ours"])]
