@@ -158,8 +158,13 @@ def load_settings(
     if values["ENV"] == "production":
         if not values["SECRET_KEY"]:
             raise ConfigError("missing setting app.secret_key (PB_SECRET_KEY): required in production")
-        if values["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY or len(values["SECRET_KEY"]) < 32:
-            raise ConfigError("invalid setting app.secret_key (PB_SECRET_KEY): use at least 32 random characters")
+        key = values["SECRET_KEY"]
+        if key == DEVELOPMENT_SECRET_KEY or "change-me" in key.lower():
+            raise ConfigError("invalid setting app.secret_key (PB_SECRET_KEY): replace the example value")
+        if len(key) < 32:
+            raise ConfigError(
+                "invalid setting app.secret_key (PB_SECRET_KEY): use at least 32 random characters"
+            )
         if not values["TRUSTED_HOSTS"]:
             # Links in e-mails are built from the request's host, so production must pin it.
             raise ConfigError("missing setting app.trusted_hosts (PB_TRUSTED_HOSTS): required in production")

@@ -18,13 +18,18 @@ ERROR_TEXTS = {
     405: (_l("Method not allowed"), _l("This page cannot be used that way.")),
     413: (_l("Too much data"), _l("What you sent is larger than this site accepts.")),
     429: (_l("Too many attempts"), _l("You have tried too many times. Please wait a minute and try again.")),
-    500: (_l("Something went wrong"), _l("An error on our side stopped this page. It has been logged; please try again later.")),
+    500: (
+        _l("Something went wrong"),
+        _l("An error on our side stopped this page. It has been logged; please try again later."),
+    ),
 }
 
 
 def render_error(code: int, detail: str | None = None):
     title, explanation = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
-    return render_template("errors/error.html", code=code, title=title, explanation=explanation, detail=detail), code
+    return render_template(
+        "errors/error.html", code=code, title=title, explanation=explanation, detail=detail
+    ), code
 
 
 def _handle_http_exception(error: HTTPException):
@@ -36,7 +41,12 @@ def _handle_http_exception(error: HTTPException):
 
 
 def _handle_csrf_error(error: CSRFError):
-    return render_error(400, detail=str(_l("The form expired or was sent from another site. Please reload the page and try again.")))
+    return render_error(
+        400,
+        detail=str(
+            _l("The form expired or was sent from another site. Please reload the page and try again.")
+        ),
+    )
 
 
 def _handle_unexpected(error: Exception):

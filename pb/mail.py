@@ -66,7 +66,9 @@ def _send_smtp(app: Flask, mail: Mail) -> None:
     server, port = config["MAIL_SERVER"], config["MAIL_PORT"]
     context = ssl.create_default_context()
     if port == 465:  # implicit TLS
-        connection: smtplib.SMTP = smtplib.SMTP_SSL(server, port, timeout=SMTP_TIMEOUT_SECONDS, context=context)
+        connection: smtplib.SMTP = smtplib.SMTP_SSL(
+            server, port, timeout=SMTP_TIMEOUT_SECONDS, context=context
+        )
     else:
         connection = smtplib.SMTP(server, port, timeout=SMTP_TIMEOUT_SECONDS)
     with connection:

@@ -23,7 +23,9 @@ def test_example_config_documents_every_setting_and_loads():
     document = tomllib.loads(example.read_text(encoding="utf-8"))
     documented = {(section, key) for section, table in document.items() for key in table}
     assert documented == {(s.section, s.key) for s in SETTINGS}
-    settings = load_settings(example, environ={})
+    with pytest.raises(ConfigError, match="replace the example value"):
+        load_settings(example, environ={})
+    settings = load_settings(example, environ={"PB_SECRET_KEY": GOOD_SECRET})
     assert settings["ENV"] == "production"
 
 

@@ -38,9 +38,13 @@ def _role_texts() -> dict:
 def list_accounts():
     query = request.args.get("q", "")[:254]
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    users, total = accounts.search_accounts(db_session(), query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    users, total = accounts.search_accounts(
+        db_session(), query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    return render_template("admin/list_accounts.html", users=users, total=total, query=query, page=page, pages=pages)
+    return render_template(
+        "admin/list_accounts.html", users=users, total=total, query=query, page=page, pages=pages
+    )
 
 
 @bp.get("/accounts/<int:user_id>")

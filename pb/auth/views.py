@@ -82,6 +82,7 @@ def sign_in():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_sign_in_limit, methods=["POST"])  # each attempt costs an argon2 hash and can probe e-mails
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("auth.account"))
@@ -140,7 +141,9 @@ def update_profile():
     form = ProfileForm()
     if not form.validate_on_submit():
         return _render_account(profile_form=form)
-    accounts.update_profile(db_session(), current_user._get_current_object(), form.display_name.data, form.locale.data)
+    accounts.update_profile(
+        db_session(), current_user._get_current_object(), form.display_name.data, form.locale.data
+    )
     db_session().commit()
     with force_locale(form.locale.data):
         flash(_("Your details have been saved."), "success")
@@ -163,7 +166,10 @@ def change_password():
     db_session().commit()
     # The password's change time is part of the session's user id: renew this session, the others end.
     login_user(user)
-    flash(_("Your password has been changed. Anywhere else you were signed in, you have been signed out."), "success")
+    flash(
+        _("Your password has been changed. Anywhere else you were signed in, you have been signed out."),
+        "success",
+    )
     return redirect(url_for("auth.account"))
 
 
@@ -196,7 +202,9 @@ def _send_reset_mail(reset: accounts.PasswordReset) -> None:
 def request_password_reset():
     form = PasswordResetRequestForm()
     if form.validate_on_submit():
-        reset = accounts.request_password_reset(db_session(), current_app.config["SECRET_KEY"], form.email.data)
+        reset = accounts.request_password_reset(
+            db_session(), current_app.config["SECRET_KEY"], form.email.data
+        )
         if reset is not None:
             _send_reset_mail(reset)
         # The same answer whether or not the address has an account, so that no one can find out which do.

@@ -135,7 +135,9 @@ class Cycle(Base):
     def timeline(self) -> list[PhaseWindow]:
         closed = {c.phase: c.closed_at for c in self.closures}
         return [
-            PhaseWindow(Phase.PROPOSALS, self.proposals_start_at, self.proposals_end_at, closed.get(Phase.PROPOSALS)),
+            PhaseWindow(
+                Phase.PROPOSALS, self.proposals_start_at, self.proposals_end_at, closed.get(Phase.PROPOSALS)
+            ),
             PhaseWindow(Phase.REVIEW, self.review_start_at, self.review_end_at, closed.get(Phase.REVIEW)),
             PhaseWindow(Phase.VOTING, self.voting_start_at, self.voting_end_at, closed.get(Phase.VOTING)),
             PhaseWindow(Phase.RESULTS, self.results_start_at, None, closed.get(Phase.RESULTS)),

@@ -57,7 +57,9 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def create_user(session: Session, email: str, password: str, display_name: str, locale: str | None = None) -> User:
+def create_user(
+    session: Session, email: str, password: str, display_name: str, locale: str | None = None
+) -> User:
     if find_user_by_email(session, email) is not None:
         raise AccountError(_l("An account with this e-mail address already exists."), field="email")
     user = User(
@@ -71,7 +73,9 @@ def create_user(session: Session, email: str, password: str, display_name: str, 
     return user
 
 
-def register(session: Session, email: str, password: str, display_name: str, locale: str | None = None) -> User:
+def register(
+    session: Session, email: str, password: str, display_name: str, locale: str | None = None
+) -> User:
     """A resident creates their own account; the password must pass :func:`password_problem`."""
     problem = password_problem(password, email)
     if problem:
@@ -163,7 +167,9 @@ def grant_role(session: Session, actor: User | None, user: User, role: Role) -> 
     before = sorted(user.roles)
     user.role_grants.append(RoleGrant(role=role, granted_by_id=actor.id if actor else None))
     session.flush()
-    record_change(session, actor, "role.grant", "user", user.id, {"roles": before}, {"roles": sorted(user.roles)})
+    record_change(
+        session, actor, "role.grant", "user", user.id, {"roles": before}, {"roles": sorted(user.roles)}
+    )
 
 
 def revoke_role(session: Session, actor: User, user: User, role: Role) -> None:
@@ -175,7 +181,9 @@ def revoke_role(session: Session, actor: User, user: User, role: Role) -> None:
     before = sorted(user.roles)
     user.role_grants.remove(grant)
     session.flush()
-    record_change(session, actor, "role.revoke", "user", user.id, {"roles": before}, {"roles": sorted(user.roles)})
+    record_change(
+        session, actor, "role.revoke", "user", user.id, {"roles": before}, {"roles": sorted(user.roles)}
+    )
 
 
 def _like_pattern(text: str) -> str:
@@ -183,7 +191,9 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def search_accounts(session: Session, text: str = "", limit: int = 50, offset: int = 0) -> tuple[list[User], int]:
+def search_accounts(
+    session: Session, text: str = "", limit: int = 50, offset: int = 0
+) -> tuple[list[User], int]:
     """Accounts whose e-mail or name contains ``text`` (any case), by e-mail; and how many match in all."""
     query = select(User)
     text = text.strip()

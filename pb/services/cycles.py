@@ -574,6 +574,7 @@ FROZEN_KEYS = (
     *RULE_FIELDS,
     "voting_start_at",
     "budget_cents",
+    "currency",
 )
 
 # Which form field shows the refusal for each frozen key.
@@ -688,10 +689,13 @@ def update_cycle(
         refused = [key for key in current if current[key] != proposed[key]]
         if refused:
             message = _l(
-                "Voting has opened, so the ballot settings, the counting rule, the start of voting and the "
-                "budget can no longer change. Nothing was saved."
+                "Voting has opened, so the ballot settings, the counting rule, the start of voting, the "
+                "budget and its currency can no longer change. Nothing was saved."
             )
             raise FrozenSettingsError({_FROZEN_FIELD.get(key, key): [message] for key in refused})
+    past = _changed_past_dates(cycle, settings, now)
+    if past:
+        raise CycleValidationError(past)
     with session.no_autoflush:
         _apply(cycle, settings, {d.slug for d in cycle.districts})
     after = snapshot(cycle)
@@ -704,12 +708,33 @@ def update_cycle(
     return True
 
 
+def _changed_past_dates(cycle: Cycle, settings: CycleSettings, now: datetime) -> dict[str, list]:
+    """Dates already passed are history, and a date cannot be moved into the past.
+
+    Otherwise an edit could reopen voting after the results, or end a phase without the record
+    that closing it early leaves.
+    """
+    message = _l(
+        "This date has passed or would be in the past, so it cannot change. To end a phase now, close it early."
+    )
+    errors: dict[str, list] = {}
+    for _phase, start, end in PHASE_FIELDS:
+        for name in (start, end):
+            if name is None:
+                continue
+            old, new = getattr(cycle, name), getattr(settings, name)
+            if old != new and (old <= now or new <= now):
+                errors[name] = [message]
+    return errors
+
+
 def _proposed_frozen_part(cycle: Cycle, settings: CycleSettings) -> dict[str, Any]:
     by_id = {d.id: d.slug for d in cycle.districts}
     data: dict[str, Any] = {name: getattr(settings, name) for name in BALLOT_FIELDS + RULE_FIELDS}
     data["ballot_type"] = BallotType(settings.ballot_type).value
     data["voting_start_at"] = _iso(settings.voting_start_at)
     data["budget_cents"] = settings.budget_cents
+    data["currency"] = settings.currency
     data["districts"] = [
         (by_id.get(d.id) if d.id is not None else None, d.budget_cents) for d in settings.districts
     ]
@@ -721,13 +746,24 @@ def _proposed_frozen_part(cycle: Cycle, settings: CycleSettings) -> dict[str, An
 
 
 def close_phase(
-    session: Session, actor: User | None, cycle: Cycle, reason: str, now: datetime
+    session: Session,
+    actor: User | None,
+    cycle: Cycle,
+    reason: str,
+    now: datetime,
+    expected: Phase | str | None = None,
 ) -> PhaseClosure:
-    """Close the phase open at ``now`` before its scheduled end (recorded, with the reason)."""
+    """Close the phase open at ``now`` before its scheduled end (recorded, with the reason).
+
+    ``expected`` is the phase the person closing saw; if another one has opened since, closing
+    cannot be undone, so nothing is closed.
+    """
     reason = reason.strip()
     if not reason:
         raise CycleValidationError({"reason": [_l("Give the reason for closing the phase early.")]})
     phase = cycle.phase_state(now).current
+    if expected is not None and phase != expected:
+        raise CycleError(_l("The phase has changed since this page was opened, so nothing was closed."))
     if phase is None:
         raise CycleError(_l("No phase is open now, so there is nothing to close."))
     if phase is Phase.RESULTS:

@@ -24,7 +24,12 @@ def switch_language():
         db_session().commit()
     response = redirect(safe_next_path(form.next.data, url_for("cycles.list_cycles")))
     response.set_cookie(
-        LOCALE_COOKIE, form.locale.data, max_age=ONE_YEAR, httponly=True, samesite="Lax", secure=request.is_secure
+        LOCALE_COOKIE,
+        form.locale.data,
+        max_age=ONE_YEAR,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
     )
     return response
 

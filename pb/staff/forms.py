@@ -319,5 +319,7 @@ def _money(text: str | None, name: str, errors: dict[str, list], required: bool)
 
 
 class ClosePhaseForm(FlaskForm):
+    # The phase the page showed: if another phase has opened since, nothing is closed.
+    phase = HiddenField()
     reason = TextAreaField(_l("Why close this phase early?"), [InputRequired(), Length(max=2000)])
     submit = SubmitField(_l("Close the phase now"))

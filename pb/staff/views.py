@@ -71,11 +71,11 @@ def _save_cycle(form: CycleForm, cycle: Cycle | None):
         try:
             if cycle is None:
                 cycle = create_cycle(session, current_user, settings, now=utcnow())
-                message = _("The cycle “%(name)s” was created.", name=cycle.name_en)
+                message = _("The cycle “%(name)s” was created.", name=cycle.name(current_locale()))
             else:
                 changed = update_cycle(session, current_user, cycle, settings, now=utcnow())
                 message = (
-                    _("The cycle “%(name)s” was saved.", name=cycle.name_en)
+                    _("The cycle “%(name)s” was saved.", name=cycle.name(current_locale()))
                     if changed
                     else _("Nothing was changed.")
                 )
@@ -131,7 +131,9 @@ def close_phase_view(slug: str):
     if form.validate_on_submit():
         session = db_session()
         try:
-            closure = close_phase(session, current_user, cycle, form.reason.data, now=now)
+            closure = close_phase(
+                session, current_user, cycle, form.reason.data, now=now, expected=form.phase.data or None
+            )
             session.commit()
         except CycleValidationError as problem:
             session.rollback()
@@ -144,7 +146,7 @@ def close_phase_view(slug: str):
                 _(
                     "“%(phase)s” is closed for “%(name)s”.",
                     phase=PHASE_NAMES[closure.phase],
-                    name=cycle.name_en,
+                    name=cycle.name(current_locale()),
                 ),
                 "success",
             )

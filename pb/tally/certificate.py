@@ -78,7 +78,9 @@ def verify_certificate(election: Election, outcome) -> list[str]:
             problems.append(f"unknown project {pp.project_id}")
             continue
         if pp.cost != costs[pp.project_id]:
-            problems.append(f"project {pp.project_id}: cost {pp.cost} but the election says {costs[pp.project_id]}")
+            problems.append(
+                f"project {pp.project_id}: cost {pp.cost} but the election says {costs[pp.project_id]}"
+            )
         total = Fraction(0)
         for gp in pp.payments:
             if not 0 <= gp.group < len(cert.groups):

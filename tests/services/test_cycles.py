@@ -501,3 +501,45 @@ def test_settings_are_free_before_voting_opens(session):
     settings = CycleSettings.from_cycle(cycle).with_changes(tally_rule="mes", tally_completion="add1")
     assert update_cycle(session, None, cycle, settings, now=NOW)
     assert cycle.tally_rule == "mes"
+
+
+def test_dates_that_have_passed_cannot_change(session):
+    """Editing the dates must not reopen voting after the results, nor end a phase without a record."""
+    cycle = make_cycle(session, now=NOW, phase="results")
+    settings = CycleSettings.from_cycle(cycle)
+    count = audit_count(session)
+    reopen = settings.with_changes(voting_end_at=NOW + DAY, results_start_at=NOW + 2 * DAY)
+    with pytest.raises(CycleValidationError) as caught:
+        update_cycle(session, None, cycle, reopen, now=NOW)
+    assert set(caught.value.errors) == {"voting_end_at", "results_start_at"}
+    session.rollback()
+    session.expire_all()
+    assert cycle.phase_state(NOW).current is Phase.RESULTS
+    assert audit_count(session) == count
+
+
+def test_a_future_date_cannot_be_moved_into_the_past(session):
+    cycle = make_cycle(session, now=NOW, phase="proposals")
+    settings = CycleSettings.from_cycle(cycle).with_changes(proposals_end_at=NOW - timedelta(hours=1))
+    with pytest.raises(CycleValidationError) as caught:
+        update_cycle(session, None, cycle, settings, now=NOW)
+    assert "close it early" in messages(caught.value, "proposals_end_at")[0]
+
+
+def test_the_currency_is_frozen_once_voting_has_opened(session):
+    cycle = make_cycle(session, now=NOW, phase="voting")
+    with pytest.raises(FrozenSettingsError) as caught:
+        update_cycle(
+            session, None, cycle, CycleSettings.from_cycle(cycle).with_changes(currency="USD"), now=NOW
+        )
+    assert set(caught.value.errors) == {"currency"}
+
+
+def test_closing_refuses_when_another_phase_has_opened_since_the_page_was_shown(session):
+    cycle = make_cycle(session, now=NOW, phase="proposals")
+    later = cycle.review_start_at + timedelta(minutes=1)
+    with pytest.raises(CycleError, match="phase has changed"):
+        close_phase(session, None, cycle, "Enough ideas", now=later, expected=Phase.PROPOSALS)
+    assert session.scalar(select(func.count()).select_from(PhaseClosure)) == 0
+    closure = close_phase(session, None, cycle, "Review is done", now=later, expected="review")
+    assert closure.phase is Phase.REVIEW

@@ -272,6 +272,20 @@ def test_sign_in_attempts_are_rate_limited(app, client, make_user):
     assert '<html lang="fr-CA">' in french.text and f"<h1>{title}</h1>" in french.text
 
 
+def test_registration_attempts_are_rate_limited(client, make_user):
+    """Each attempt costs a password hash and can probe which e-mail addresses have accounts."""
+    make_user("amira@example.org")
+    data = {
+        "email": "amira@example.org",
+        "display_name": "A",
+        "password": PASSWORD,
+        "confirm_password": PASSWORD,
+    }
+    for _ in range(10):
+        assert client.post("/account/register", data=data).status_code == 200
+    assert client.post("/account/register", data=data).status_code == 429
+
+
 def test_the_limit_counts_per_address(client, make_user):
     make_user("amira@example.org")
     for _ in range(10):
