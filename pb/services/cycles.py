@@ -122,7 +122,9 @@ def ballot_kind(ballot_type: BallotType) -> str:
 # Parsing helpers for forms and commands.
 
 
-_GROUPING = re.compile(r"^\d{1,3}(?:[ ,.]\d{3})*$")
+_GROUPING = re.compile(
+    r"^[1-9]\d{0,2}(?:[ ,.]\d{3})+$"
+)  # a leading 0 group ("0.125") is a typo, not thousands
 
 
 def parse_money(text: str) -> int:

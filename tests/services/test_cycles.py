@@ -65,7 +65,21 @@ def test_parse_money_reads_dollars_and_cents_exactly(text, cents):
 
 @pytest.mark.parametrize(
     "text",
-    ["", "abc", "-5", "1.2.3", "12,34,56", "1 23", "1,234.567", "1.5e3", "12.345,678", "1,234 567", "$"],
+    [
+        "",
+        "abc",
+        "-5",
+        "1.2.3",
+        "12,34,56",
+        "1 23",
+        "1,234.567",
+        "1.5e3",
+        "12.345,678",
+        "1,234 567",
+        "$",
+        "0.125",
+        "0,500",
+    ],
 )
 def test_parse_money_refuses_what_is_not_an_amount(text):
     with pytest.raises(ValueError):
