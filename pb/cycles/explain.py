@@ -27,13 +27,17 @@ def ballot_explanation(cycle: Cycle) -> list[str]:
         )
         high = None
     elif kind is BallotType.KNAPSACK:
-        budget = money(cycle.total_budget_cents, cycle.currency)
-        lines.append(
-            _(
-                "Choose the projects you support; their total cost must fit in the budget of %(budget)s.",
-                budget=budget,
+        if cycle.has_district_budgets:
+            lines.append(
+                _("Choose the projects you support; their total cost must fit in your district’s budget.")
             )
-        )
+        else:
+            lines.append(
+                _(
+                    "Choose the projects you support; their total cost must fit in the budget of %(budget)s.",
+                    budget=money(cycle.total_budget_cents, cycle.currency),
+                )
+            )
         if cycle.min_budget_share_percent:
             lines.append(
                 _(
@@ -73,12 +77,30 @@ def ballot_explanation(cycle: Cycle) -> list[str]:
     return lines
 
 
+# What "most support" means depends on how the greedy rule measures a project's value.
+GREEDY_EXPLANATIONS = {
+    "cost": lambda: _(
+        "Greedy: projects are funded in order of support, most supported first, as long as they fit "
+        "in what is left of the budget."
+    ),
+    "cardinality": lambda: _(
+        "Greedy: projects are funded in order of supporters per dollar of cost, highest first, as long as "
+        "they fit in what is left of the budget."
+    ),
+    "score": lambda: _(
+        "Greedy: projects are funded in order of their score (points or ranking positions) per dollar of "
+        "cost, highest first, as long as they fit in what is left of the budget."
+    ),
+    "score-cost": lambda: _(
+        "Greedy: projects are funded in order of their total score (points or ranking positions), highest "
+        "first, as long as they fit in what is left of the budget."
+    ),
+}
+
+
 def rule_explanation(cycle: Cycle) -> str:
     if cycle.tally_rule == "greedy":
-        return _(
-            "Greedy: projects are funded in order of support, most supported first, as long as they fit "
-            "in what is left of the budget."
-        )
+        return GREEDY_EXPLANATIONS.get(cycle.tally_utility, GREEDY_EXPLANATIONS["cost"])()
     if cycle.tally_rule == "mes":
         return _(
             "Method of Equal Shares: every voter gets an equal share of the budget, and a project is funded "

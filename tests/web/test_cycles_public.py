@@ -136,3 +136,21 @@ def test_headings_are_in_order(client, make_cycle):
 
 def test_unknown_cycle_is_404(client):
     assert client.get("/cycles/no-such-cycle").status_code == 404
+
+
+def test_a_knapsack_ballot_with_district_budgets_names_the_districts_budget(client, make_cycle):
+    district_cycle(make_cycle, ballot_type=BallotType.KNAPSACK, tally_rule="greedy", tally_utility="cost")
+    page = client.get("/cycles/test-cycle", headers=ENGLISH).text
+    assert "must fit in your district’s budget" in page
+
+
+def test_the_greedy_explanation_follows_the_measure_of_support(client, make_cycle):
+    make_cycle(
+        ballot_type=BallotType.CUMULATIVE,
+        points_per_voter=10,
+        tally_rule="greedy",
+        tally_utility="score-cost",
+    )
+    page = client.get("/cycles/test-cycle", headers=ENGLISH).text
+    assert "in order of their total score" in page
+    assert "most supported first" not in page
