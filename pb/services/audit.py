@@ -60,9 +60,15 @@ def record_change(
 
 
 @dataclass(frozen=True)
+class ChainProblem:
+    entry_id: int
+    kind: str  # "link": it does not follow the entry before it; "content": it does not match its hash
+
+
+@dataclass(frozen=True)
 class ChainCheck:
     entries: int
-    problems: tuple[str, ...]
+    problems: tuple[ChainProblem, ...]
 
     @property
     def intact(self) -> bool:
@@ -71,14 +77,14 @@ class ChainCheck:
 
 def verify_chain(session: Session) -> ChainCheck:
     """Re-compute every hash and link; report the first entry where the chain breaks."""
-    problems: list[str] = []
+    problems: list[ChainProblem] = []
     expected_prev = GENESIS_HASH
     count = 0
     for entry in session.scalars(select(AuditLogEntry).order_by(AuditLogEntry.id)):
         count += 1
         if entry.prev_hash != expected_prev:
-            problems.append(f"entry {entry.id}: does not follow the entry before it")
+            problems.append(ChainProblem(entry.id, "link"))
         if entry.computed_hash() != entry.entry_hash:
-            problems.append(f"entry {entry.id}: its content does not match its hash")
+            problems.append(ChainProblem(entry.id, "content"))
         expected_prev = entry.entry_hash
     return ChainCheck(count, tuple(problems))
