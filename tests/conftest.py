@@ -30,12 +30,12 @@ def fast_password_hashing():
     """Argon2 with production cost takes ~100 ms a hash; tests need the behaviour, not the cost."""
     from argon2 import PasswordHasher
 
-    from pb import security
+    from pb import passwords
 
-    production_hasher = security._hasher
-    security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    production_hasher = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     yield
-    security._hasher = production_hasher
+    passwords._hasher = production_hasher
 
 
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]

@@ -8,7 +8,7 @@ from pb.commands import cli
 from pb.db import utcnow
 from pb.demo import load_demo
 from pb.models import AuditLogEntry, Cycle, Phase, Role, User
-from pb.security import verify_password
+from pb.passwords import verify_password
 from pb.services.accounts import find_user_by_email
 from pb.services.audit import verify_chain
 

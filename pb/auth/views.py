@@ -22,7 +22,8 @@ from pb.auth.forms import (
 from pb.extensions import db_session, limiter
 from pb.i18n import LANGUAGES, current_locale
 from pb.mail import MailError, send_mail
-from pb.security import MIN_PASSWORD_LENGTH, RESET_TOKEN_MAX_AGE_SECONDS, safe_next_path
+from pb.passwords import MIN_PASSWORD_LENGTH, RESET_TOKEN_MAX_AGE_SECONDS
+from pb.security import safe_next_path
 from pb.services import accounts
 from pb.services.accounts import AccountError
 

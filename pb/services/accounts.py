@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from pb.db import utcnow
 from pb.models import AuditLogEntry, Role, RoleGrant, User
-from pb.security import (
+from pb.passwords import (
     MIN_PASSWORD_LENGTH,
     check_credentials,
     hash_password,

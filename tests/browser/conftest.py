@@ -310,7 +310,7 @@ class Site:
 
     def reset_token(self) -> str:
         def build(session):
-            from pb.security import make_reset_token
+            from pb.passwords import make_reset_token
 
             return make_reset_token(self.server.app.config["SECRET_KEY"], self.account("resident"))
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from pb.commands import cli
 from pb.models import AuditLogEntry, Role, User
-from pb.security import verify_password
+from pb.passwords import verify_password
 
 
 def create_admin(runner, *args, **kwargs):

@@ -9,7 +9,7 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
 from pb.models import AuditLogEntry, Role, User
-from pb.security import verify_password
+from pb.passwords import verify_password
 from pb.services import accounts
 from pb.services.accounts import AccountError
 from pb.services.audit import verify_chain

@@ -10,7 +10,7 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from pb.models import User
-from pb.security import verify_password
+from pb.passwords import verify_password
 
 PASSWORD = "correct horse battery"
 FRENCH = {"Accept-Language": "fr-CA,fr;q=0.9"}

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from pb.mail import outbox
 from pb.models import User
-from pb.security import verify_password
+from pb.passwords import verify_password
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a fresh passphrase"
