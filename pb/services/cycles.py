@@ -73,7 +73,6 @@ class RuleChoice:
     ballot_kinds: frozenset[str]
     utilities: tuple[str, ...]
     completions: tuple[str, ...]
-    description: str
 
 
 def _rule_choices() -> dict[str, RuleChoice]:
@@ -84,7 +83,6 @@ def _rule_choices() -> dict[str, RuleChoice]:
             ballot_kinds=frozenset(str(kind.value) for kind in info.ballot_kinds),
             utilities=tuple(info.utilities),
             completions=tuple(info.completions),
-            description=info.description,
         )
         for name, info in RULES.items()
     }
