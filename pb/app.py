@@ -14,9 +14,24 @@ from pb.config import default_config_path, load_settings
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class PbFlask(Flask):
+    """Flask with one commit point: a view that returns normally has its database work committed.
+
+    A view that raises (an abort, a bug) is rolled back at teardown; a broken rule is rolled back
+    by ``pb.web.domain_errors`` before the form is shown again.
+    """
+
+    def dispatch_request(self):  # type: ignore[override]
+        from pb.extensions import commit_request
+
+        response = super().dispatch_request()
+        commit_request()
+        return response
+
+
 def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings(default_config_path(), overrides=overrides)
-    app = Flask(
+    app = PbFlask(
         "pb",
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),

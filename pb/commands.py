@@ -60,12 +60,12 @@ def create_admin(email: str, display_name: str, password: str) -> None:
     from pb.extensions import db_session
     from pb.models import Role
     from pb.services.accounts import (
-        AccountError,
         create_user,
         find_user_by_email,
         grant_role,
         password_problem,
     )
+    from pb.services.errors import DomainError
 
     session = db_session()
     user = find_user_by_email(session, email)
@@ -73,11 +73,11 @@ def create_admin(email: str, display_name: str, password: str) -> None:
         if user is None:
             problem = password_problem(password)
             if problem:
-                raise AccountError(problem)
+                raise DomainError(problem)
             user = create_user(session, email, password, display_name)
         grant_role(session, None, user, Role.ADMIN)
         session.commit()
-    except AccountError as error:
+    except DomainError as error:
         session.rollback()
         raise click.ClickException(str(error)) from error
     click.echo(f"{user.email} is an admin")

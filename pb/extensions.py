@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from pb.db import make_engine, make_session_factory
+from pb.db import make_engine, make_session_factory, utcnow
 
 babel = Babel()
 csrf = CSRFProtect()
@@ -30,6 +30,8 @@ class Database:
 def init_database(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["pb.db"] = Database(engine, make_session_factory(engine))
+    # The clock of every request (``pb.web.request_now``); tests replace it to move time.
+    app.extensions.setdefault("pb.clock", utcnow)
 
     @app.teardown_appcontext
     def close_session(error: BaseException | None) -> None:
@@ -38,6 +40,13 @@ def init_database(app: Flask) -> None:
             # Anything not committed at the request boundary is discarded.
             session.rollback()
             session.close()
+
+
+def commit_request() -> None:
+    """The request's one commit point (called once the view has returned without an error)."""
+    session: Session | None = g.get("db_session")
+    if session is not None:
+        session.commit()
 
 
 def database() -> Database:

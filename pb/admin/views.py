@@ -12,7 +12,7 @@ from pb.extensions import db_session
 from pb.models import Role, User
 from pb.security import role_required
 from pb.services import accounts
-from pb.services.accounts import AccountError
+from pb.web import domain_errors
 
 PAGE_SIZE = 50
 
@@ -65,13 +65,11 @@ def _change_role(user_id: int, change, done_message):
     if not form.validate_on_submit():
         abort(400)
     role = Role(form.role.data)
-    try:
+    with domain_errors() as attempt:
         change(db_session(), current_user._get_current_object(), user, role)
-    except AccountError as error:
-        db_session().rollback()
-        flash(error.message, "error")
+    if attempt.error is not None:
+        flash(attempt.error.message, "error")
     else:
-        db_session().commit()
         flash(done_message(name=user.display_name, role=accounts.ROLE_LABELS[role]), "success")
     return redirect(url_for("admin.show_account", user_id=user.id))
 

@@ -8,7 +8,6 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy.exc import IntegrityError
 
 from pb.auth import bp
 from pb.auth.forms import (
@@ -25,7 +24,7 @@ from pb.mail import MailError, send_mail
 from pb.passwords import MIN_PASSWORD_LENGTH, RESET_TOKEN_MAX_AGE_SECONDS
 from pb.security import safe_next_path
 from pb.services import accounts
-from pb.services.accounts import AccountError
+from pb.web import domain_errors
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +40,6 @@ def _sign_in_limit() -> str:
 
 def _home() -> str:
     return url_for("cycles.list_cycles")
-
-
-def _show_error(form, error: AccountError) -> None:
-    """Put a service's error on the form field it is about, or above the form."""
-    if error.field and error.field in form:
-        form[error.field].errors.append(error.message)
-    else:
-        form.form_errors.append(error.message)
 
 
 def _start_session(user) -> None:
@@ -89,19 +80,11 @@ def register():
         return redirect(url_for("auth.account"))
     form = RegisterForm()
     if form.validate_on_submit():
-        db = db_session()
-        try:
+        with domain_errors(form) as attempt:
             user = accounts.register(
-                db, form.email.data, form.password.data, form.display_name.data, current_locale()
+                db_session(), form.email.data, form.password.data, form.display_name.data, current_locale()
             )
-            db.commit()
-        except AccountError as error:
-            db.rollback()
-            _show_error(form, error)
-        except IntegrityError:  # another request took the e-mail address between the check and the insert
-            db.rollback()
-            form.email.errors.append(_("An account with this e-mail address already exists."))
-        else:
+        if attempt.ok:
             _start_session(user)
             flash(_("Welcome! Your account is ready and you are signed in."), "success")
             return redirect(_home())
@@ -145,7 +128,6 @@ def update_profile():
     accounts.update_profile(
         db_session(), current_user._get_current_object(), form.display_name.data, form.locale.data
     )
-    db_session().commit()
     with force_locale(form.locale.data):
         flash(_("Your details have been saved."), "success")
     return redirect(url_for("auth.account"))
@@ -158,13 +140,10 @@ def change_password():
     if not form.validate_on_submit():
         return _render_account(password_form=form)
     user = current_user._get_current_object()
-    try:
+    with domain_errors(form) as attempt:
         accounts.change_password(db_session(), user, form.current_password.data, form.new_password.data)
-    except AccountError as error:
-        db_session().rollback()
-        _show_error(form, error)
+    if not attempt.ok:
         return _render_account(password_form=form)
-    db_session().commit()
     # The password's change time is part of the session's user id: renew this session, the others end.
     login_user(user)
     flash(
@@ -228,13 +207,9 @@ def reset_password(token: str):
         return _no_store((render_template("auth/reset_link_invalid.html"), 400))
     form = PasswordResetForm()
     if form.validate_on_submit():
-        try:
+        with domain_errors(form) as attempt:
             accounts.complete_password_reset(db_session(), secret_key, token, form.new_password.data)
-        except AccountError as error:
-            db_session().rollback()
-            _show_error(form, error)
-        else:
-            db_session().commit()
+        if attempt.ok:
             logout_user()
             session.clear()
             flash(_("Your password has been changed. Sign in with your new password."), "success")

@@ -6,11 +6,11 @@ from flask import abort, render_template
 
 from pb.cycles import bp
 from pb.cycles.explain import ballot_explanation, rule_explanation, tie_break_explanation
-from pb.db import utcnow
 from pb.extensions import db_session
 from pb.i18n import current_locale
 from pb.services.cycles import PHASE_NAMES, datetime_pattern, get_cycle
 from pb.services.cycles import list_cycles as all_cycles
+from pb.web import request_now
 
 
 @bp.get("/")
@@ -18,7 +18,7 @@ def list_cycles():
     return render_template(
         "cycles/list_cycles.html",
         cycles=all_cycles(db_session()),
-        now=utcnow(),
+        now=request_now(),
         phase_names=PHASE_NAMES,
         dt_format=datetime_pattern(current_locale()),
     )
@@ -32,7 +32,7 @@ def show_cycle(slug: str):
     return render_template(
         "cycles/show_cycle.html",
         cycle=cycle,
-        now=utcnow(),
+        now=request_now(),
         phase_names=PHASE_NAMES,
         dt_format=datetime_pattern(current_locale()),
         ballot_lines=ballot_explanation(cycle),

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pb.db import utcnow
@@ -20,6 +21,7 @@ from pb.passwords import (
     verify_password,
 )
 from pb.services.audit import record_change
+from pb.services.errors import DomainError
 
 ROLE_ORDER = (Role.RESIDENT, Role.STAFF, Role.AUDITOR, Role.ADMIN)
 GRANTABLE_ROLES = (Role.STAFF, Role.AUDITOR, Role.ADMIN)
@@ -37,16 +39,6 @@ ROLE_DESCRIPTIONS = {
 }
 
 
-class AccountError(ValueError):
-    """A rule about accounts was broken; the message is shown to the user.
-
-    ``field`` names the form field the message belongs to, when there is one.
-    """
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def normalize_email(email: str) -> str:
@@ -61,15 +53,19 @@ def create_user(
     session: Session, email: str, password: str, display_name: str, locale: str | None = None
 ) -> User:
     if find_user_by_email(session, email) is not None:
-        raise AccountError(_l("An account with this e-mail address already exists."), field="email")
+        raise DomainError(_l("An account with this e-mail address already exists."), field="email")
     user = User(
         email=normalize_email(email),
         display_name=display_name.strip(),
         password_hash=hash_password(password),
         locale=locale,
     )
-    session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():  # another request may take the address between the check and here
+            session.add(user)
+            session.flush()
+    except IntegrityError:
+        raise DomainError(_l("An account with this e-mail address already exists."), field="email") from None
     return user
 
 
@@ -79,7 +75,7 @@ def register(
     """A resident creates their own account; the password must pass :func:`password_problem`."""
     problem = password_problem(password, email)
     if problem:
-        raise AccountError(problem, field="password")
+        raise DomainError(problem, field="password")
     return create_user(session, email, password, display_name, locale)
 
 
@@ -116,7 +112,7 @@ def set_password(session: Session, user: User, new_password: str) -> None:
     """Store a new password; every session and reset link issued before stops working."""
     problem = password_problem(new_password, user.email)
     if problem:
-        raise AccountError(problem, field="new_password")
+        raise DomainError(problem, field="new_password")
     user.password_hash = hash_password(new_password)
     user.password_changed_at = _next_password_change_time(user.password_changed_at)
     session.flush()
@@ -124,7 +120,7 @@ def set_password(session: Session, user: User, new_password: str) -> None:
 
 def change_password(session: Session, user: User, current_password: str, new_password: str) -> None:
     if not verify_password(user.password_hash, current_password):
-        raise AccountError(_l("Your current password is not correct."), field="current_password")
+        raise DomainError(_l("Your current password is not correct."), field="current_password")
     set_password(session, user, new_password)
 
 
@@ -155,7 +151,7 @@ def account_for_reset_token(session: Session, secret_key: str, token: str) -> Us
 def complete_password_reset(session: Session, secret_key: str, token: str, new_password: str) -> User:
     user = account_for_reset_token(session, secret_key, token)
     if user is None:
-        raise AccountError(_l("This password reset link is not valid any more. Please ask for a new one."))
+        raise DomainError(_l("This password reset link is not valid any more. Please ask for a new one."))
     set_password(session, user, new_password)
     return user
 
@@ -177,7 +173,7 @@ def revoke_role(session: Session, actor: User, user: User, role: Role) -> None:
     if grant is None:
         return
     if role is Role.ADMIN and user.id == actor.id:
-        raise AccountError(_l("You cannot remove your own admin role."))
+        raise DomainError(_l("You cannot remove your own admin role."))
     before = sorted(user.roles)
     user.role_grants.remove(grant)
     session.flush()

@@ -1,9 +1,8 @@
 """The rules for budget cycles: creating and editing them, their phases, and closing a phase early.
 
 Every function takes the session, the acting user and ``now`` explicitly; it flushes and never
-commits (the view or the command commits). A broken rule raises :class:`CycleError`; a form's
-worth of problems raises :class:`CycleValidationError`, whose ``errors`` are keyed by field name
-so that a view can show each message next to its field.
+commits (the view or the command commits). A broken rule raises :class:`DomainError`, whose
+``errors`` are keyed by field name so that a view can show each message next to its field.
 
 Once voting has opened (:meth:`Cycle.voting_has_opened`), the ballot settings, the counting rule,
 the tie-break, the start of voting and the budget are frozen: an edit that would change any of
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from pb.models import BallotType, Category, Cycle, District, Phase, PhaseClosure, User
 from pb.services.audit import record_change
+from pb.services.errors import DomainError
 from pb.tally import RULES
 
 # Budgets live in BIGINT columns.
@@ -45,20 +45,7 @@ _BALLOT_KIND = {
 }
 
 
-class CycleError(ValueError):
-    """A rule about cycles was broken; the message is shown to the user."""
-
-
-class CycleValidationError(CycleError):
-    """Several problems with the submitted settings, keyed by field name."""
-
-    def __init__(self, errors: dict[str, list[Any]]):
-        self.errors = errors
-        first = next(iter(errors.values()))[0]
-        super().__init__(str(first))
-
-
-class FrozenSettingsError(CycleValidationError):
+class FrozenSettingsError(DomainError):
     """An edit would change a setting that is frozen because voting has opened."""
 
 
@@ -659,7 +646,7 @@ def create_cycle(
     settings = _normalized(settings)
     errors = validate_settings(session, settings)
     if errors:
-        raise CycleValidationError(errors)
+        raise DomainError(errors=errors)
     cycle = Cycle(
         tie_break_seed=draw_tie_break_seed() if seed is None else seed, created_at=now, updated_at=now
     )
@@ -681,7 +668,7 @@ def update_cycle(
     settings = _normalized(settings)
     errors = validate_settings(session, settings, cycle)
     if errors:
-        raise CycleValidationError(errors)
+        raise DomainError(errors=errors)
     before = snapshot(cycle)
     if cycle.voting_has_opened(now):
         proposed = _proposed_frozen_part(cycle, settings)
@@ -692,10 +679,10 @@ def update_cycle(
                 "Voting has opened, so the ballot settings, the counting rule, the start of voting, the "
                 "budget and its currency can no longer change. Nothing was saved."
             )
-            raise FrozenSettingsError({_FROZEN_FIELD.get(key, key): [message] for key in refused})
+            raise FrozenSettingsError(errors={_FROZEN_FIELD.get(key, key): [message] for key in refused})
     past = _changed_past_dates(cycle, settings, now)
     if past:
-        raise CycleValidationError(past)
+        raise DomainError(errors=past)
     with session.no_autoflush:
         _apply(cycle, settings, {d.slug for d in cycle.districts})
     after = snapshot(cycle)
@@ -760,14 +747,14 @@ def close_phase(
     """
     reason = reason.strip()
     if not reason:
-        raise CycleValidationError({"reason": [_l("Give the reason for closing the phase early.")]})
+        raise DomainError(_l("Give the reason for closing the phase early."), field="reason")
     phase = cycle.phase_state(now).current
     if expected is not None and phase != expected:
-        raise CycleError(_l("The phase has changed since this page was opened, so nothing was closed."))
+        raise DomainError(_l("The phase has changed since this page was opened, so nothing was closed."))
     if phase is None:
-        raise CycleError(_l("No phase is open now, so there is nothing to close."))
+        raise DomainError(_l("No phase is open now, so there is nothing to close."))
     if phase is Phase.RESULTS:
-        raise CycleError(_l("The results phase has no end, so it cannot be closed."))
+        raise DomainError(_l("The results phase has no end, so it cannot be closed."))
     window = next(w for w in cycle.timeline() if w.phase is phase)
     closure = PhaseClosure(
         phase=phase, closed_at=now, closed_by_id=actor.id if actor else None, reason=reason

@@ -21,7 +21,6 @@ def switch_language():
         abort(400)
     if current_user.is_authenticated:
         set_locale(db_session(), current_user, form.locale.data)
-        db_session().commit()
     response = redirect(safe_next_path(form.next.data, url_for("cycles.list_cycles")))
     response.set_cookie(
         LOCALE_COOKIE,

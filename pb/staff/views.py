@@ -10,7 +10,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from pb.db import utcnow
 from pb.extensions import db_session
 from pb.i18n import current_locale
 from pb.models import AuditLogEntry, Cycle, Phase, Role
@@ -18,8 +17,6 @@ from pb.security import role_required
 from pb.services.audit import verify_chain
 from pb.services.cycles import (
     PHASE_NAMES,
-    CycleError,
-    CycleValidationError,
     close_phase,
     create_cycle,
     datetime_pattern,
@@ -29,6 +26,7 @@ from pb.services.cycles import (
 )
 from pb.staff import bp
 from pb.staff.forms import ClosePhaseForm, CycleForm
+from pb.web import domain_errors, request_now
 
 AUDIT_PAGE_SIZE = 25
 
@@ -51,7 +49,7 @@ def _cycle_or_404(slug: str) -> Cycle:
 @bp.get("/")
 @role_required("staff", "auditor")
 def dashboard():
-    now = utcnow()
+    now = request_now()
     return render_template(
         "staff/dashboard.html",
         cycles=list_cycles(db_session()),
@@ -64,33 +62,26 @@ def dashboard():
 
 
 def _save_cycle(form: CycleForm, cycle: Cycle | None):
-    """Hand the form to the service; on success commit and redirect, else show the problems."""
+    """Hand the form to the service; on success redirect, else show the problems on the form."""
     settings, errors = form.to_settings()
-    if settings is not None:
-        session = db_session()
-        try:
-            if cycle is None:
-                cycle = create_cycle(session, current_user, settings, now=utcnow())
-                message = _("The cycle “%(name)s” was created.", name=cycle.name(current_locale()))
-            else:
-                changed = update_cycle(session, current_user, cycle, settings, now=utcnow())
-                message = (
-                    _("The cycle “%(name)s” was saved.", name=cycle.name(current_locale()))
-                    if changed
-                    else _("Nothing was changed.")
-                )
-            session.commit()
-        except CycleValidationError as error:
-            session.rollback()
-            errors = error.errors
-        except CycleError as error:
-            session.rollback()
-            errors = {"": [str(error)]}
+    if settings is None:
+        form.show_errors(errors)
+        return None
+    with domain_errors(form) as attempt:
+        if cycle is None:
+            cycle = create_cycle(db_session(), current_user, settings, now=request_now())
+            message = _("The cycle “%(name)s” was created.", name=cycle.name(current_locale()))
         else:
-            flash(message, "success")
-            return redirect(url_for("staff.dashboard"))
-    form.show_errors(errors)
-    return None
+            changed = update_cycle(db_session(), current_user, cycle, settings, now=request_now())
+            message = (
+                _("The cycle “%(name)s” was saved.", name=cycle.name(current_locale()))
+                if changed
+                else _("Nothing was changed.")
+            )
+    if not attempt.ok:
+        return None
+    flash(message, "success")
+    return redirect(url_for("staff.dashboard"))
 
 
 @bp.route("/cycles/new", methods=["GET", "POST"], endpoint="create_cycle")
@@ -116,7 +107,7 @@ def edit_cycle(slug: str):
             return response
     form.add_blank_rows()
     return render_template(
-        "staff/edit_cycle.html", form=form, cycle=cycle, voting_opened=cycle.voting_has_opened(utcnow())
+        "staff/edit_cycle.html", form=form, cycle=cycle, voting_opened=cycle.voting_has_opened(request_now())
     )
 
 
@@ -124,24 +115,15 @@ def edit_cycle(slug: str):
 @role_required("staff")
 def close_phase_view(slug: str):
     cycle = _cycle_or_404(slug)
-    now = utcnow()
+    now = request_now()
     phase = cycle.phase_state(now).current
     form = ClosePhaseForm()
-    error = None
     if form.validate_on_submit():
-        session = db_session()
-        try:
+        with domain_errors(form) as attempt:
             closure = close_phase(
-                session, current_user, cycle, form.reason.data, now=now, expected=form.phase.data or None
+                db_session(), current_user, cycle, form.reason.data, now=now, expected=form.phase.data or None
             )
-            session.commit()
-        except CycleValidationError as problem:
-            session.rollback()
-            form.reason.errors = [*form.reason.errors, *problem.errors.get("reason", [])]
-        except CycleError as problem:
-            session.rollback()
-            error = str(problem)
-        else:
+        if attempt.ok:
             flash(
                 _(
                     "“%(phase)s” is closed for “%(name)s”.",
@@ -158,7 +140,6 @@ def close_phase_view(slug: str):
         phase=phase,
         phase_names=PHASE_NAMES,
         dt_format=datetime_pattern(current_locale()),
-        error=error,
         window=next((w for w in cycle.timeline() if w.phase is phase), None),
     )
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from pb.models import AuditLogEntry, Role, User
 from pb.passwords import verify_password
 from pb.services import accounts
-from pb.services.accounts import AccountError
 from pb.services.audit import verify_chain
+from pb.services.errors import DomainError
 
 SECRET = "test-secret-key-not-for-production-use"
 PASSWORD = "correct horse battery"
@@ -39,7 +39,7 @@ def test_register_lower_cases_the_email_and_hashes_the_password(session):
 
 def test_register_refuses_an_email_already_used_in_any_case(session):
     accounts.register(session, "amira@example.org", "a long passphrase", "Amira")
-    with pytest.raises(AccountError) as caught:
+    with pytest.raises(DomainError) as caught:
         accounts.register(session, "AMIRA@example.org", "another passphrase", "Someone else")
     assert caught.value.field == "email"
     assert "already exists" in str(caught.value)
@@ -50,7 +50,7 @@ def test_register_refuses_an_email_already_used_in_any_case(session):
     [("short", "at least 10 characters"), ("Amira@Example.org", "e-mail address as your password")],
 )
 def test_register_refuses_weak_passwords(session, password, problem):
-    with pytest.raises(AccountError) as caught:
+    with pytest.raises(DomainError) as caught:
         accounts.register(session, "amira@example.org", password, "Amira")
     assert caught.value.field == "password"
     assert problem in str(caught.value)
@@ -74,7 +74,7 @@ def test_an_inactive_account_cannot_authenticate(session, make_user):
 def test_change_password_needs_the_current_one(session, make_user):
     user = make_user("amira@example.org")
     old_hash = user.password_hash
-    with pytest.raises(AccountError) as caught:
+    with pytest.raises(DomainError) as caught:
         accounts.change_password(session, user, "not my password", "a brand new passphrase")
     assert caught.value.field == "current_password"
     assert user.password_hash == old_hash
@@ -97,7 +97,7 @@ def test_change_password_ends_older_sessions_even_within_the_same_second(session
 
 def test_change_password_applies_the_password_rules(session, make_user):
     user = make_user("amira@example.org")
-    with pytest.raises(AccountError) as caught:
+    with pytest.raises(DomainError) as caught:
         accounts.change_password(session, user, PASSWORD, "short")
     assert caught.value.field == "new_password"
 
@@ -114,7 +114,7 @@ def test_password_reset_round_trip(session, make_user):
     assert accounts.authenticate(session, "amira@example.org", PASSWORD) is None
     # Used once, the token is dead.
     assert accounts.account_for_reset_token(session, SECRET, reset.token) is None
-    with pytest.raises(AccountError):
+    with pytest.raises(DomainError):
         accounts.complete_password_reset(session, SECRET, reset.token, "another passphrase")
 
 
@@ -206,7 +206,7 @@ def test_granting_a_role_twice_or_revoking_one_not_held_changes_nothing(session,
 
 def test_an_admin_cannot_remove_their_own_admin_role(session, make_user):
     admin = make_user("admin@example.org", roles=["admin"])
-    with pytest.raises(AccountError):
+    with pytest.raises(DomainError):
         accounts.revoke_role(session, admin, admin, Role.ADMIN)
     assert Role.ADMIN in admin.roles
 

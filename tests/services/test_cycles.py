@@ -11,9 +11,7 @@ from pb.models import AuditLogEntry, BallotType, Cycle, Phase, PhaseClosure
 from pb.services.audit import verify_chain
 from pb.services.cycles import (
     CategoryInput,
-    CycleError,
     CycleSettings,
-    CycleValidationError,
     DistrictInput,
     FrozenSettingsError,
     close_phase,
@@ -23,6 +21,7 @@ from pb.services.cycles import (
     update_cycle,
     utc_to_local,
 )
+from pb.services.errors import DomainError
 from tests.factories import cycle_settings, make_cycle
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -33,7 +32,7 @@ def audit_count(session) -> int:
     return session.scalar(select(func.count()).select_from(AuditLogEntry))
 
 
-def messages(error: CycleValidationError, key: str) -> list[str]:
+def messages(error: DomainError, key: str) -> list[str]:
     return [str(message) for message in error.errors[key]]
 
 
@@ -134,7 +133,7 @@ def test_dates_are_stored_to_the_minute_in_utc(session):
 
 def test_a_slug_is_used_once(session):
     make_cycle(session, now=NOW)
-    with pytest.raises(CycleValidationError) as caught:
+    with pytest.raises(DomainError) as caught:
         create_cycle(session, None, cycle_settings(NOW), now=NOW)
     assert messages(caught.value, "slug") == ["Another cycle already uses this address."]
 
@@ -171,7 +170,7 @@ def test_a_budget_above_21_million_dollars_is_stored_exactly(session):
     ],
 )
 def test_settings_are_validated_field_by_field(session, changes, field, message):
-    with pytest.raises(CycleValidationError) as caught:
+    with pytest.raises(DomainError) as caught:
         create_cycle(session, None, cycle_settings(NOW, **changes), now=NOW)
     assert message in messages(caught.value, field)
     assert session.scalar(select(func.count()).select_from(Cycle)) == 0
@@ -183,7 +182,7 @@ def test_settings_are_validated_field_by_field(session, changes, field, message)
 def test_a_phase_must_end_after_it_starts(session):
     settings = cycle_settings(NOW)
     settings.proposals_end_at = settings.proposals_start_at
-    with pytest.raises(CycleValidationError) as caught:
+    with pytest.raises(DomainError) as caught:
         create_cycle(session, None, settings, now=NOW)
     assert messages(caught.value, "proposals_end_at") == ["“Proposal submission” must end after it starts."]
 
@@ -191,7 +190,7 @@ def test_a_phase_must_end_after_it_starts(session):
 def test_phases_may_not_overlap(session):
     settings = cycle_settings(NOW)
     settings.voting_start_at = settings.review_end_at - timedelta(minutes=1)
-    with pytest.raises(CycleValidationError) as caught:
+    with pytest.raises(DomainError) as caught:
         create_cycle(session, None, settings, now=NOW)
     assert messages(caught.value, "voting_start_at") == [
         "“Voting” must start when “Deliberation and review” ends, or later."
@@ -202,7 +201,7 @@ def test_phases_may_not_overlap(session):
 def test_results_must_come_after_voting(session):
     settings = cycle_settings(NOW)
     settings.results_start_at = settings.voting_start_at
-    with pytest.raises(CycleValidationError) as caught:
+    with pytest.raises(DomainError) as caught:
         create_cycle(session, None, settings, now=NOW)
     assert messages(caught.value, "results_start_at") == [
         "“Results” must start when “Voting” ends, or later."
@@ -265,15 +264,15 @@ def test_closing_voting_early_freezes_the_ballot_settings(session):
 
 def test_close_phase_needs_a_reason_and_an_open_phase(session):
     cycle = make_cycle(session, now=NOW)
-    with pytest.raises(CycleValidationError) as caught:
+    with pytest.raises(DomainError) as caught:
         close_phase(session, None, cycle, "   ", now=NOW)
     assert messages(caught.value, "reason") == ["Give the reason for closing the phase early."]
-    with pytest.raises(CycleError, match="No phase is open now"):
+    with pytest.raises(DomainError, match="No phase is open now"):
         close_phase(session, None, cycle, "Too early", now=cycle.proposals_start_at - DAY)
-    with pytest.raises(CycleError, match="results phase has no end"):
+    with pytest.raises(DomainError, match="results phase has no end"):
         close_phase(session, None, cycle, "Done", now=cycle.results_start_at + DAY)
     close_phase(session, None, cycle, "Enough", now=NOW)
-    with pytest.raises(CycleError, match="No phase is open now"):
+    with pytest.raises(DomainError, match="No phase is open now"):
         close_phase(session, None, cycle, "Again", now=NOW + timedelta(minutes=1))
     assert session.scalar(select(func.count()).select_from(PhaseClosure)) == 1
 
@@ -340,7 +339,7 @@ def test_close_phase_needs_a_reason_and_an_open_phase(session):
     ],
 )
 def test_ballot_settings_are_validated_per_type(session, changes, field, message):
-    with pytest.raises(CycleValidationError) as caught:
+    with pytest.raises(DomainError) as caught:
         create_cycle(session, None, cycle_settings(NOW, **changes), now=NOW)
     assert message in messages(caught.value, field)
 
@@ -379,7 +378,7 @@ def test_a_budget_per_district(session):
 
 
 def test_per_district_budgets_need_districts_with_budgets(session):
-    with pytest.raises(CycleValidationError) as caught:
+    with pytest.raises(DomainError) as caught:
         create_cycle(session, None, cycle_settings(NOW, budget_cents=None, districts=[]), now=NOW)
     assert "Add at least one district to give each district its budget." in messages(
         caught.value, "budget_mode"
@@ -392,7 +391,7 @@ def test_per_district_budgets_need_districts_with_budgets(session):
             DistrictInput("South", "Sud", None, key="districts-3"),
         ],
     )
-    with pytest.raises(CycleValidationError) as caught:
+    with pytest.raises(DomainError) as caught:
         create_cycle(session, None, settings, now=NOW)
     assert messages(caught.value, "districts-3-budget") == ["Give this district's budget."]
 
@@ -409,7 +408,7 @@ def test_district_and_category_names_are_bilingual_and_distinct(session):
         districts=[DistrictInput("North", "Nord"), DistrictInput("north", "Nord bis")],
         categories=[CategoryInput("Lighting", "")],
     )
-    with pytest.raises(CycleValidationError) as caught:
+    with pytest.raises(DomainError) as caught:
         create_cycle(session, None, settings, now=NOW)
     assert messages(caught.value, "districts-1-name_en") == ["This name is used twice."]
     assert messages(caught.value, "categories-0-name_fr") == ["Give the name in both languages."]
@@ -523,7 +522,7 @@ def test_dates_that_have_passed_cannot_change(session):
     settings = CycleSettings.from_cycle(cycle)
     count = audit_count(session)
     reopen = settings.with_changes(voting_end_at=NOW + DAY, results_start_at=NOW + 2 * DAY)
-    with pytest.raises(CycleValidationError) as caught:
+    with pytest.raises(DomainError) as caught:
         update_cycle(session, None, cycle, reopen, now=NOW)
     assert set(caught.value.errors) == {"voting_end_at", "results_start_at"}
     session.rollback()
@@ -535,7 +534,7 @@ def test_dates_that_have_passed_cannot_change(session):
 def test_a_future_date_cannot_be_moved_into_the_past(session):
     cycle = make_cycle(session, now=NOW, phase="proposals")
     settings = CycleSettings.from_cycle(cycle).with_changes(proposals_end_at=NOW - timedelta(hours=1))
-    with pytest.raises(CycleValidationError) as caught:
+    with pytest.raises(DomainError) as caught:
         update_cycle(session, None, cycle, settings, now=NOW)
     assert "close it early" in messages(caught.value, "proposals_end_at")[0]
 
@@ -552,7 +551,7 @@ def test_the_currency_is_frozen_once_voting_has_opened(session):
 def test_closing_refuses_when_another_phase_has_opened_since_the_page_was_shown(session):
     cycle = make_cycle(session, now=NOW, phase="proposals")
     later = cycle.review_start_at + timedelta(minutes=1)
-    with pytest.raises(CycleError, match="phase has changed"):
+    with pytest.raises(DomainError, match="phase has changed"):
         close_phase(session, None, cycle, "Enough ideas", now=later, expected=Phase.PROPOSALS)
     assert session.scalar(select(func.count()).select_from(PhaseClosure)) == 0
     closure = close_phase(session, None, cycle, "Review is done", now=later, expected="review")
