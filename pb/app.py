@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from pb.config import default_config_path, load_settings
 
@@ -29,6 +30,13 @@ class PbFlask(Flask):
         return response
 
 
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route: ids an INTEGER column can hold; a larger number is a 404, not a 500."""
+
+    def __init__(self, url_map, fixed_digits=0, min=1, max=2**31 - 1, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings(default_config_path(), overrides=overrides)
     app = PbFlask(
@@ -37,6 +45,7 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
         instance_path=str(PROJECT_ROOT / "instance"),
     )
+    app.url_map.converters["int"] = IdConverter
     app.config.update(settings)
     app.config["TESTING"] = settings["ENV"] == "testing"
     app.config["RATELIMIT_STORAGE_URI"] = settings["RATELIMIT_STORAGE_URI"]

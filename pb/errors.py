@@ -6,7 +6,9 @@ import logging
 
 from flask import Flask, g, render_template
 from flask_babel import lazy_gettext as _l
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 log = logging.getLogger(__name__)
@@ -26,10 +28,50 @@ ERROR_TEXTS = {
 
 
 def render_error(code: int, detail: str | None = None):
+    """The styled error page in the visitor's language, whatever state the request is in.
+
+    The database session is rolled back first (a failed statement leaves PostgreSQL refusing the
+    rest of the transaction). If the page still cannot render (the database is down, so the
+    signed-in person cannot be loaded), it renders again as for an anonymous visitor, and as a
+    last resort falls back to a short page without the site's layout.
+    """
     title, explanation = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
-    return render_template(
-        "errors/error.html", code=code, title=title, explanation=explanation, detail=detail
-    ), code
+    _rollback_request_session()
+    for attempt in ("as the request stands", "as for an anonymous visitor"):
+        try:
+            return render_template(
+                "errors/error.html", code=code, title=title, explanation=explanation, detail=detail
+            ), code
+        except Exception:
+            log.exception("the error page failed to render %s", attempt)
+        _forget_request_session()
+        g._login_user = AnonymousUserMixin()
+    return (
+        f"<!doctype html><html lang=\"en\"><title>{escape(str(title))}</title>"
+        f"<h1>{escape(str(title))}</h1><p>{escape(str(explanation))}</p>",
+        code,
+        {"Content-Type": "text/html; charset=utf-8"},
+    )
+
+
+def _rollback_request_session() -> None:
+    session = g.get("db_session")
+    if session is None:
+        return
+    try:
+        session.rollback()
+    except Exception:
+        log.exception("rolling back the request's session failed")
+        _forget_request_session()
+
+
+def _forget_request_session() -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        try:
+            session.close()
+        except Exception:
+            log.exception("closing the request's session failed")
 
 
 def _handle_http_exception(error: HTTPException):
@@ -51,10 +93,6 @@ def _handle_csrf_error(error: CSRFError):
 
 def _handle_unexpected(error: Exception):
     log.exception("unhandled error")
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.rollback()
-        session.close()
     return render_error(500)
 
 

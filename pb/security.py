@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 
@@ -42,6 +43,28 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+_UNREADABLE_IN_ADDRESS = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def refuse_unreadable_input() -> None:
+    """One guard for every request: what no page can use is refused with a 400 page.
+
+    Control characters in the path, a query parameter or a field name, and NUL or lone surrogates
+    anywhere in a form (PostgreSQL cannot store them). Other control characters in form values
+    are refused by the form itself (``pb.forms.PbForm``), next to the field, keeping what was typed.
+    """
+    if _UNREADABLE_IN_ADDRESS.search(request.path):
+        abort(400)
+    for key, value in request.args.items(multi=True):
+        if _UNREADABLE_IN_ADDRESS.search(key) or _UNREADABLE_IN_ADDRESS.search(value):
+            abort(400)
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        for key, value in request.form.items(multi=True):
+            if _UNREADABLE_IN_ADDRESS.search(key) or _UNSTORABLE.search(value):
+                abort(400)
+
+
 def init_security(app: Flask) -> None:
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
@@ -51,6 +74,7 @@ def init_security(app: Flask) -> None:
         REMEMBER_COOKIE_SAMESITE="Lax",
     )
     app.session_interface = HttpsAwareSessionInterface()
+    app.before_request(refuse_unreadable_input)
     app.after_request(_security_headers)
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, g
+from flask import abort, current_app, g, request
 
 from pb.extensions import db_session
 from pb.services.errors import FORM, DomainError
@@ -22,6 +22,19 @@ def request_now() -> datetime:
     if "pb_now" not in g:
         g.pb_now = current_app.extensions["pb.clock"]()
     return g.pb_now
+
+
+MAX_PAGE = 1_000_000  # far beyond any list, far below what an SQL OFFSET holds
+
+
+def page_number() -> int:
+    """The ``page`` query parameter: 1 when absent; a 404 when it is not a page number that can exist."""
+    raw = request.args.get("page")
+    if raw is None or raw == "":
+        return 1
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 7 or not 1 <= int(raw) <= MAX_PAGE:
+        abort(404)
+    return int(raw)
 
 
 def show_errors(form, error: DomainError) -> None:

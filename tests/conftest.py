@@ -17,12 +17,21 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 
 from pb import create_app, schema
 from pb.db import Base, make_engine
 
 POSTGRES_URL = os.environ.get("PB_TEST_DATABASE_URL", "")
+
+# Hypothesis profiles, registered once for the whole suite: ``dev`` on a laptop, ``ci`` deeper
+# (``HYPOTHESIS_PROFILE=ci``, set by .ci/run). Tests set deadlines and health checks, never the
+# number of examples, so CI always runs more than a laptop. Elections and requests are drawn value
+# by value, which a busy machine can make slower than the too_slow health check allows.
+settings.register_profile("dev", max_examples=50, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture(autouse=True, scope="session")

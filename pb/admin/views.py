@@ -12,7 +12,7 @@ from pb.extensions import db_session
 from pb.models import Role, User
 from pb.security import role_required
 from pb.services import accounts
-from pb.web import domain_errors
+from pb.web import domain_errors, page_number
 
 PAGE_SIZE = 50
 
@@ -37,11 +37,13 @@ def _role_texts() -> dict:
 @role_required("admin")
 def list_accounts():
     query = request.args.get("q", "")[:254]
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     users, total = accounts.search_accounts(
         db_session(), query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    if page > pages:
+        abort(404)
     return render_template(
         "admin/list_accounts.html", users=users, total=total, query=query, page=page, pages=pages
     )

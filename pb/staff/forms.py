@@ -6,7 +6,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -21,8 +20,9 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Optional
 
+from pb.forms import LONG_TEXT, MAX_COUNT, PbForm, PbRowForm, date_range, text_length, whole_number
 from pb.models import BallotType, Cycle
 from pb.services.cycles import (
     BALLOT_TYPE_NAMES,
@@ -63,37 +63,37 @@ TIE_BREAK_LABELS = {
 }
 
 
-class DistrictRowForm(Form):
-    id = HiddenField()
-    name_en = StringField(_l("Name in English"))
-    name_fr = StringField(_l("Name in French"))
-    budget = StringField(_l("Budget of this district"))
+class DistrictRowForm(PbRowForm):
+    id = HiddenField(validators=[text_length(20)])
+    name_en = StringField(_l("Name in English"), [text_length(200)])
+    name_fr = StringField(_l("Name in French"), [text_length(200)])
+    budget = StringField(_l("Budget of this district"), [text_length(40)])
     remove = BooleanField(_l("Remove this district"))
 
 
-class CategoryRowForm(Form):
-    id = HiddenField()
-    name_en = StringField(_l("Name in English"))
-    name_fr = StringField(_l("Name in French"))
+class CategoryRowForm(PbRowForm):
+    id = HiddenField(validators=[text_length(20)])
+    name_en = StringField(_l("Name in English"), [text_length(200)])
+    name_fr = StringField(_l("Name in French"), [text_length(200)])
     remove = BooleanField(_l("Remove this category"))
 
 
 def _phase_field(label) -> DateTimeLocalField:
-    return DateTimeLocalField(label, [InputRequired()], format=DATETIME_FORMATS)
+    return DateTimeLocalField(label, [InputRequired(), date_range()], format=DATETIME_FORMATS)
 
 
-def _count_field(label) -> IntegerField:
-    return IntegerField(label, [Optional()])
+def _count_field(label, maximum: int = MAX_COUNT) -> IntegerField:
+    return IntegerField(label, [Optional(), whole_number(0, maximum)])
 
 
-class CycleForm(FlaskForm):
-    name_en = StringField(_l("Name in English"), [InputRequired(), Length(max=200)])
-    name_fr = StringField(_l("Name in French"), [InputRequired(), Length(max=200)])
-    slug = StringField(_l("Web address name"), [InputRequired(), Length(max=80)])
-    description_en = TextAreaField(_l("Description in English"))
-    description_fr = TextAreaField(_l("Description in French"))
-    currency = StringField(_l("Currency"), [InputRequired(), Length(min=3, max=3)], default="CAD")
-    timezone = StringField(_l("Time zone"), [InputRequired(), Length(max=64)], default="America/Toronto")
+class CycleForm(PbForm):
+    name_en = StringField(_l("Name in English"), [InputRequired(), text_length(200)])
+    name_fr = StringField(_l("Name in French"), [InputRequired(), text_length(200)])
+    slug = StringField(_l("Web address name"), [InputRequired(), text_length(80)])
+    description_en = TextAreaField(_l("Description in English"), [text_length(LONG_TEXT)])
+    description_fr = TextAreaField(_l("Description in French"), [text_length(LONG_TEXT)])
+    currency = StringField(_l("Currency"), [InputRequired(), text_length(3, minimum=3)], default="CAD")
+    timezone = StringField(_l("Time zone"), [InputRequired(), text_length(64)], default="America/Toronto")
 
     budget_mode = RadioField(
         _l("How the budget is shared"),
@@ -103,7 +103,7 @@ class CycleForm(FlaskForm):
         ],
         default="total",
     )
-    budget = StringField(_l("Total budget"))
+    budget = StringField(_l("Total budget"), [text_length(40)])
     districts = FieldList(FormField(DistrictRowForm))
     categories = FieldList(FormField(CategoryRowForm))
 
@@ -120,7 +120,7 @@ class CycleForm(FlaskForm):
     )
     min_projects = _count_field(_l("Least number of projects a voter must choose"))
     max_projects = _count_field(_l("Most projects a voter may choose"))
-    min_budget_share_percent = _count_field(_l("Least share of the budget a ballot must fill (percent)"))
+    min_budget_share_percent = _count_field(_l("Least share of the budget a ballot must fill (percent)"), 100)
     ranking_length = _count_field(_l("Number of projects a voter may rank"))
     points_per_voter = _count_field(_l("Points each voter spreads"))
     max_points_per_project = _count_field(_l("Most points a voter may give one project"))
@@ -318,8 +318,8 @@ def _money(text: str | None, name: str, errors: dict[str, list], required: bool)
         return None
 
 
-class ClosePhaseForm(FlaskForm):
+class ClosePhaseForm(PbForm):
     # The phase the page showed: if another phase has opened since, nothing is closed.
-    phase = HiddenField()
-    reason = TextAreaField(_l("Why close this phase early?"), [InputRequired(), Length(max=2000)])
+    phase = HiddenField(validators=[text_length(20)])
+    reason = TextAreaField(_l("Why close this phase early?"), [InputRequired(), text_length(2000)])
     submit = SubmitField(_l("Close the phase now"))

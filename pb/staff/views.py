@@ -26,7 +26,7 @@ from pb.services.cycles import (
 )
 from pb.staff import bp
 from pb.staff.forms import ClosePhaseForm, CycleForm
-from pb.web import domain_errors, request_now
+from pb.web import domain_errors, page_number, request_now
 
 AUDIT_PAGE_SIZE = 25
 
@@ -148,7 +148,7 @@ def close_phase_view(slug: str):
 @role_required("staff", "auditor")
 def audit_log():
     session = db_session()
-    page = request.args.get("page", 1, type=int)
+    page = page_number()
     total = session.scalar(select(func.count()).select_from(AuditLogEntry)) or 0
     pages = max(1, -(-total // AUDIT_PAGE_SIZE))
     if page < 1 or page > pages:

@@ -1,7 +1,6 @@
 """Fixtures for the tally tests: hypothesis profiles and the shared pabulib files.
 
-Hypothesis profiles: ``dev`` (50 examples, the default) and ``ci`` (200 examples, no
-deadline); choose with ``HYPOTHESIS_PROFILE=ci``.
+Hypothesis profiles are registered once, in ``tests/conftest.py``.
 
 The 40 real elections live in ``PB_PABULIB_DIR`` (default ``<repo>/../shared/pabulib``).
 A test that takes the ``pabulib_file`` fixture runs once per ``.pb`` file there, and one
@@ -16,13 +15,6 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
-
-# Elections are drawn value by value (projects, ballots, extra columns), which a busy machine
-# can make slower than hypothesis' too_slow health check allows; it is not a property failure.
-settings.register_profile("dev", max_examples=50, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 REPO = Path(__file__).resolve().parents[2]
 PABULIB_DIR = Path(os.environ.get("PB_PABULIB_DIR") or REPO.parent / "shared" / "pabulib")
