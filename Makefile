@@ -34,7 +34,7 @@ lint: install
 
 # Extract every marked string and merge it into the French catalogue (translate, then `make test`).
 i18n: install
-	$(BIN)/pybabel extract --mapping-file babel.cfg --no-location --sort-output --project pb --keywords _l \
+	$(BIN)/pybabel extract --mapping-file babel.cfg --ignore-dirs ".* __pycache__" --no-location --sort-output --project pb --keywords _l \
 		--msgid-bugs-address "" --copyright-holder "pb contributors" --output-file translations/messages.pot .
 	$(BIN)/pybabel update --input-file translations/messages.pot --output-dir translations --locale fr_CA \
 		--no-fuzzy-matching --ignore-obsolete

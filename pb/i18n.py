@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_date_format, get_datetime_format, get_time_format
 from babel.numbers import format_currency
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale
@@ -50,16 +51,52 @@ def money(cents: int | None, currency: str = "CAD") -> str:
     return format_currency(Decimal(cents) / 100, currency, locale=current_locale())
 
 
+NAMED_FORMATS = ("full", "long", "medium", "short")
+
+
+def _pattern(kind: str, format: str, locale: str) -> str:
+    """A Babel pattern for a named format (``long``) or the pattern itself."""
+    if format not in NAMED_FORMATS:
+        return format
+    if kind == "date":
+        return get_date_format(format, locale=locale).pattern
+    combined = str(get_datetime_format(format, locale=locale))
+    date = get_date_format(format, locale=locale).pattern
+    time = get_time_format(format, locale=locale).pattern
+    return combined.replace("{1}", date).replace("{0}", time)
+
+
+def quebec_french(pattern: str, local: datetime) -> str:
+    """OQLF usage that CLDR's fr_CA lacks: « 1er décembre », « 9 h », « 9 h 30 » (not « 09 h 00 »)."""
+    if "'min'" in pattern:  # a time with seconds keeps its minutes
+        pattern = pattern.replace("HH 'h'", "H 'h'")
+    else:
+        pattern = pattern.replace("HH 'h' mm", "H 'h'" if local.minute == 0 else "H 'h' mm")
+    if local.day == 1:
+        pattern = re.sub(r"(?<![d'])d(?= MMM)", "d'er'", pattern)
+    return pattern
+
+
 def local_datetime(moment: datetime | None, timezone: str, format: str = "long") -> str:
     if moment is None:
         return ""
-    return format_datetime(moment, format=format, tzinfo=ZoneInfo(timezone), locale=current_locale())
+    locale = current_locale()
+    zone = ZoneInfo(timezone)
+    pattern = _pattern("datetime", format, locale)
+    if locale.startswith("fr"):
+        pattern = quebec_french(pattern, moment.astimezone(zone))
+    return format_datetime(moment, format=pattern, tzinfo=zone, locale=locale)
 
 
 def local_date(moment: datetime | None, timezone: str, format: str = "long") -> str:
     if moment is None:
         return ""
-    return format_date(moment.astimezone(ZoneInfo(timezone)).date(), format=format, locale=current_locale())
+    locale = current_locale()
+    day = moment.astimezone(ZoneInfo(timezone))
+    pattern = _pattern("date", format, locale)
+    if locale.startswith("fr"):
+        pattern = quebec_french(pattern, day)
+    return format_date(day.date(), format=pattern, locale=locale)
 
 
 def init_i18n(app: Flask, translations_dir: str) -> None:

@@ -80,19 +80,19 @@ def ballot_explanation(cycle: Cycle) -> list[str]:
 # What "most support" means depends on how the greedy rule measures a project's value.
 GREEDY_EXPLANATIONS = {
     "cost": lambda: _(
-        "Greedy: projects are funded in order of support, most supported first, as long as they fit "
+        "Most support first, while money remains: projects are funded in order of support, most supported first, as long as they fit "
         "in what is left of the budget."
     ),
     "cardinality": lambda: _(
-        "Greedy: projects are funded in order of supporters per dollar of cost, highest first, as long as "
+        "Most support first, while money remains: projects are funded in order of supporters per dollar of cost, highest first, as long as "
         "they fit in what is left of the budget."
     ),
     "score": lambda: _(
-        "Greedy: projects are funded in order of their score (points or ranking positions) per dollar of "
+        "Most support first, while money remains: projects are funded in order of their score (points or ranking positions) per dollar of "
         "cost, highest first, as long as they fit in what is left of the budget."
     ),
     "score-cost": lambda: _(
-        "Greedy: projects are funded in order of their total score (points or ranking positions), highest "
+        "Most support first, while money remains: projects are funded in order of their total score (points or ranking positions), highest "
         "first, as long as they fit in what is left of the budget."
     ),
 }
@@ -103,13 +103,13 @@ def rule_explanation(cycle: Cycle) -> str:
         return GREEDY_EXPLANATIONS.get(cycle.tally_utility, GREEDY_EXPLANATIONS["cost"])()
     if cycle.tally_rule == "mes":
         return _(
-            "Method of Equal Shares: every voter gets an equal share of the budget, and a project is funded "
+            "Equal Shares: each voter gets an equal share of the budget, and a project is funded "
             "when its supporters can pay for it together from their shares. This gives groups of voters "
             "projects in proportion to their size."
         )
     if cycle.tally_rule == "phragmen":
         return _(
-            "Sequential Phragmén: voters earn money at the same rate, and a project is funded as soon as its "
+            "Phragmén: voters earn money at the same rate, and a project is funded as soon as its "
             "supporters together have earned its cost, which spreads the funded projects fairly."
         )
     rule = RULE_CHOICES.get(cycle.tally_rule)
@@ -120,7 +120,8 @@ def tie_break_explanation(cycle: Cycle) -> str:
     if cycle.tie_break == "cost":
         return _(
             "When two projects are tied, the cheaper one goes first, then the one with more supporters; a "
-            "remaining tie is settled by a lot drawn from the public seed %(seed)d.",
+            "remaining tie is settled by lot, using the cycle’s public number %(seed)d, drawn when the cycle "
+            "was created, so anyone can repeat the draw.",
             seed=cycle.tie_break_seed,
         )
     if cycle.tie_break == "id":

@@ -163,6 +163,10 @@ class Cycle(Base):
         """Once voting has opened, the ballot settings and the tally rule are frozen."""
         return self.voting_start_at <= moment or any(c.phase is Phase.VOTING for c in self.closures)
 
+    def voting_is_over(self, moment: datetime) -> bool:
+        """Voting has opened and is not open any more (its end has passed, or it was closed early)."""
+        return self.voting_has_opened(moment) and self.phase_state(moment).current is not Phase.VOTING
+
 
 class District(Base):
     __tablename__ = "districts"

@@ -77,9 +77,9 @@ def _rule_choices() -> dict[str, RuleChoice]:
 
 # pb.tally is a standard-library package without gettext, so the web layer names its rules.
 RULE_TITLES = {
-    "greedy": _l("Greedy (most support per dollar)"),
-    "mes": _l("Method of Equal Shares"),
-    "phragmen": _l("Sequential Phragmén"),
+    "greedy": _l("Most support first, while money remains"),
+    "mes": _l("Equal Shares: each voter gets an equal share of the budget"),
+    "phragmen": _l("Phragmén: voters earn money at the same rate"),
 }
 
 RULE_CHOICES: dict[str, RuleChoice] = _rule_choices()
@@ -493,7 +493,7 @@ def _validate_rule(settings: CycleSettings, add) -> None:
         add(
             "tally_rule",
             _l(
-                "The rule %(rule)s does not count %(ballot)s ballots; choose another rule or ballot type.",
+                "The rule “%(rule)s” does not count %(ballot)s ballots; choose another rule or ballot type.",
                 rule=rule.title,
                 ballot=BALLOT_TYPE_NAMES[BallotType(settings.ballot_type)],
             ),
@@ -501,10 +501,10 @@ def _validate_rule(settings: CycleSettings, add) -> None:
     if settings.tally_utility not in rule.utilities:
         add(
             "tally_utility",
-            _l("The rule %(rule)s does not use this measure of satisfaction.", rule=rule.title),
+            _l("The rule “%(rule)s” does not use this measure of satisfaction.", rule=rule.title),
         )
     if settings.tally_completion not in rule.completions:
-        add("tally_completion", _l("The rule %(rule)s does not take this completion.", rule=rule.title))
+        add("tally_completion", _l("The rule “%(rule)s” does not take this completion.", rule=rule.title))
     if settings.tie_break not in TIE_BREAKS:
         add("tie_break", _l("Choose how ties are broken."))
 
@@ -675,9 +675,16 @@ def update_cycle(
         current = _frozen_part(before)
         refused = [key for key in current if current[key] != proposed[key]]
         if refused:
-            message = _l(
-                "Voting has opened, so the ballot settings, the counting rule, the start of voting, the "
-                "budget and its currency can no longer change. Nothing was saved."
+            message = (
+                _l(
+                    "Voting is over, so the ballot settings, the counting rule, the start of voting, the "
+                    "budget and its currency can no longer change. Nothing was saved."
+                )
+                if cycle.voting_is_over(now)
+                else _l(
+                    "Voting has opened, so the ballot settings, the counting rule, the start of voting, the "
+                    "budget and its currency can no longer change. Nothing was saved."
+                )
             )
             raise FrozenSettingsError(errors={_FROZEN_FIELD.get(key, key): [message] for key in refused})
     past = _changed_past_dates(cycle, settings, now)

@@ -52,12 +52,12 @@ UTILITY_LABELS = {
 }
 COMPLETION_LABELS = {
     "none": _l("None"),
-    "greedy": _l("Greedy: spend what is left by number of supporters"),
-    "add1": _l("Add1: raise every voter's share until the budget is used"),
-    "add1-greedy": _l("Add1, then greedy"),
+    "greedy": _l("Spend what is left on the most supported projects that still fit"),
+    "add1": _l("Spend the leftover money fairly: raise every voter’s equal share until the budget is used"),
+    "add1-greedy": _l("Spend the leftover money fairly, then on the most supported projects that still fit"),
 }
 TIE_BREAK_LABELS = {
-    "cost": _l("Cheaper project first, then more supporters, then a lot drawn from the seed"),
+    "cost": _l("Cheaper project first, then more supporters, then a draw by lot with the cycle’s public number"),
     "id": _l("Project number order"),
     "refuse": _l("Do not break ties: counting stops and names the tied projects"),
 }

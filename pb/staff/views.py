@@ -93,7 +93,7 @@ def create_cycle_view():
         if response is not None:
             return response
     form.add_blank_rows()
-    return render_template("staff/create_cycle.html", form=form, voting_opened=False)
+    return render_template("staff/create_cycle.html", form=form, voting_opened=False, voting_over=False)
 
 
 @bp.route("/cycles/<slug>/edit", methods=["GET", "POST"])
@@ -106,8 +106,13 @@ def edit_cycle(slug: str):
         if response is not None:
             return response
     form.add_blank_rows()
+    now = request_now()
     return render_template(
-        "staff/edit_cycle.html", form=form, cycle=cycle, voting_opened=cycle.voting_has_opened(request_now())
+        "staff/edit_cycle.html",
+        form=form,
+        cycle=cycle,
+        voting_opened=cycle.voting_has_opened(now),
+        voting_over=cycle.voting_is_over(now),
     )
 
 

@@ -322,18 +322,18 @@ def test_close_phase_needs_a_reason_and_an_open_phase(session):
         (
             {"ballot_type": BallotType.RANKED, "ranking_length": 3, "tally_rule": "phragmen"},
             "tally_rule",
-            "The rule Sequential Phragmén does not count ranked ballots; choose another rule or ballot type.",
+            "The rule “Phragmén: voters earn money at the same rate” does not count ranked ballots; choose another rule or ballot type.",
         ),
         ({"tally_rule": "dictator"}, "tally_rule", "Choose a counting rule."),
         (
             {"tally_rule": "greedy", "tally_completion": "add1"},
             "tally_completion",
-            "The rule Greedy (most support per dollar) does not take this completion.",
+            "The rule “Most support first, while money remains” does not take this completion.",
         ),
         (
             {"tally_utility": "happiness"},
             "tally_utility",
-            "The rule Greedy (most support per dollar) does not use this measure of satisfaction.",
+            "The rule “Most support first, while money remains” does not use this measure of satisfaction.",
         ),
         ({"tie_break": "coin"}, "tie_break", "Choose how ties are broken."),
     ],

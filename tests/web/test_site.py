@@ -82,7 +82,7 @@ def test_money_and_dates_follow_the_locale(app):
     moment = datetime(2026, 7, 1, 16, 30, tzinfo=UTC)
     with app.test_request_context(headers={"Accept-Language": "fr-CA"}):
         assert money(123456700, "CAD") == "1\N{NO-BREAK SPACE}234\N{NO-BREAK SPACE}567,00\N{NO-BREAK SPACE}$"
-        assert local_datetime(moment, "America/Toronto").startswith("1 juillet 2026")
+        assert local_datetime(moment, "America/Toronto").startswith("1er juillet 2026, 12 h 30")
     with app.test_request_context(headers={"Accept-Language": "en-CA"}):
         assert money(123456700, "CAD") == "$1,234,567.00"
         assert local_datetime(moment, "America/Toronto").startswith("July 1, 2026")

@@ -294,7 +294,7 @@ def test_an_end_before_the_start_is_an_error(client, staff):
         ({"min_projects": "4"}, "The minimum cannot be more than the maximum."),
         (
             {"ballot_type": "ranked", "ranking_length": "3", "tally_rule": "phragmen"},
-            "The rule Sequential Phragmén does not count ranked ballots",
+            "The rule “Phragmén: voters earn money at the same rate” does not count ranked ballots",
         ),
         ({"slug": "Harbour 2027"}, "Use lower-case letters, digits and hyphens only"),
         ({"proposals_start_at": "tomorrow"}, "Not a valid datetime value."),
@@ -438,3 +438,15 @@ def test_nothing_to_close_before_the_first_phase(client, staff, session, make_cy
     response = client.post(f"/staff/cycles/{cycle.slug}/close-phase", data={"reason": "Oops"})
     assert "No phase is open now, so there is nothing to close." in response.text
     assert session.scalar(select(func.count()).select_from(PhaseClosure)) == 0
+
+
+def test_a_finished_cycle_says_voting_is_over_not_open(client, staff, session, make_cycle):
+    cycle = make_cycle(phase="results")
+    page = client.get(f"/staff/cycles/{cycle.slug}/edit", headers={"Accept-Language": "fr-CA"})
+    assert "Le vote est terminé." in page.text
+    assert "Le vote est ouvert" not in page.text
+    response = client.post(
+        f"/staff/cycles/{cycle.slug}/edit", data=edit_form(cycle, tally_rule="mes", tally_utility="cost")
+    )
+    assert "Voting is over, so the ballot settings" in response.text
+    assert "Voting has opened" not in response.text
