@@ -391,20 +391,6 @@ class MESContext:
         return all(self.prep.costs[j] > left for j in self.cand if j not in chosen)
 
 
-def _add1_naive(ctx: MESContext) -> tuple[_Run | None, int]:
-    """Add1 by stepping one currency unit at a time (the definition; used by the tests)."""
-    k = 0
-    previous: _Run | None = None
-    while True:
-        run = ctx.run(ctx.share0 + k * ctx.step)
-        if ctx.selected_cost(run) > ctx.prep.budget:
-            return previous, k - 1
-        if ctx.exhaustive_for_add1(run):
-            return run, k
-        previous = run
-        k += 1
-
-
 def _add1(ctx: MESContext) -> tuple[_Run | None, int]:
     """Add1: the outcome pabutools computes with ``voter_budget_increment=1``, found fast.
 
