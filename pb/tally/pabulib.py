@@ -66,7 +66,10 @@ from dataclasses import dataclass, replace
 
 from pb.tally._gc import paused_gc
 from pb.tally.election import (
+    MAX_DIGITS,
+    MAX_EXPONENT,
     Amount,
+    AmountOutOfRange,
     ApprovalBallot,
     Ballot,
     BallotKind,
@@ -157,11 +160,30 @@ def _is_none(text: str) -> bool:
     return text.strip() in ("", "None")
 
 
+# Error messages quote what the file says, cut to this many characters: a hostile file must
+# not turn one line of error into megabytes.
+SHOWN_CHARS = 40
+
+
+OUT_OF_RANGE = f"out of range (at most {MAX_DIGITS} digits and an exponent within ±{MAX_EXPONENT})"
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
+def _shown(text: str) -> str:
+    """``text`` quoted for an error message (``repr``, so on one line), at most about 40 characters."""
+    return repr(_clip(text))
+
+
 def _amount(text: str, what: str, line: int) -> Amount:
     try:
         return exact(text)
-    except (ValueError, ZeroDivisionError):
-        raise PabulibError(f"{what}: not a number: {text!r}", line) from None
+    except AmountOutOfRange:
+        raise PabulibError(f"{what}: {_shown(text.strip())} is {OUT_OF_RANGE}", line) from None
+    except ValueError:
+        raise PabulibError(f"{what}: not a number: {_shown(text)}", line) from None
 
 
 class _Rows:
@@ -229,11 +251,11 @@ class _BallotReader:
         unique = frozenset(ids)
         if not unique <= self.known:
             pid = next(pid for pid in ids if pid not in self.known)
-            raise ValueError(f"unknown project {pid!r}" if pid else "empty project id in the vote")
+            raise ValueError(f"unknown project {_shown(pid)}" if pid else "empty project id in the vote")
         if len(unique) != len(ids):
             seen: set[str] = set()
             twice = next(pid for pid in ids if pid in seen or seen.add(pid))
-            raise ValueError(f"project {twice!r} appears twice in the vote")
+            raise ValueError(f"project {_shown(twice)} appears twice in the vote")
         values: list[Amount] = []
         if self.kind is BallotKind.CUMULATIVE:
             values = self._points(ids, points or "")
@@ -256,15 +278,23 @@ class _BallotReader:
             if value is None:
                 try:
                     value = self.point_values[item] = exact(item)
-                except (ValueError, ZeroDivisionError):
-                    raise ValueError(f"points for project {pid!r} not a number: {item!r}") from None
+                except AmountOutOfRange:
+                    raise ValueError(
+                        f"points for project {_shown(pid)}: {_shown(item)} is {OUT_OF_RANGE}"
+                    ) from None
+                except ValueError:
+                    raise ValueError(
+                        f"points for project {_shown(pid)} not a number: {_shown(item)}"
+                    ) from None
             if value <= 0 and (lowest is None or value < lowest):
                 if self.check and lowest is not None:
                     raise ValueError(
-                        f"{format_amount(value)} points for project {pid!r}, below min_points "
+                        f"{format_amount(value)} points for project {_shown(pid)}, below min_points "
                         f"{format_amount(lowest)}"
                     )
-                raise ValueError(f"points for project {pid!r} must be positive, not {format_amount(value)}")
+                raise ValueError(
+                    f"points for project {_shown(pid)} must be positive, not {format_amount(value)}"
+                )
             values.append(value)
         return values
 
@@ -290,12 +320,12 @@ class _BallotReader:
         for pid, value in zip(ids, values, strict=True):
             if lim.min_points is not None and value < lim.min_points:
                 raise ValueError(
-                    f"{format_amount(value)} points for project {pid!r}, below min_points "
+                    f"{format_amount(value)} points for project {_shown(pid)}, below min_points "
                     f"{format_amount(lim.min_points)}"
                 )
             if lim.max_points is not None and value > lim.max_points:
                 raise ValueError(
-                    f"{format_amount(value)} points for project {pid!r}, above max_points "
+                    f"{format_amount(value)} points for project {_shown(pid)}, above max_points "
                     f"{format_amount(lim.max_points)}"
                 )
         total_points = sum(values, 0)
@@ -399,7 +429,7 @@ class _VoteColumns:
             if not any(field.strip() for field in row):
                 continue
             if len(row) != width:
-                who = f"voter {voter_id}: " if voter_id else ""
+                who = f"voter {_clip(voter_id)}: " if voter_id else ""
                 problem = PabulibError(
                     f"{who}{len(row)} fields, the header has {width}", line, voter_id or None
                 )
@@ -408,10 +438,10 @@ class _VoteColumns:
             else:
                 ballot = ballots.ballot_for(key)
                 if isinstance(ballot, str):
-                    problem = PabulibError(f"voter {voter_id}: {ballot}", line, voter_id)
+                    problem = PabulibError(f"voter {_clip(voter_id)}: {ballot}", line, voter_id)
                 elif voter_id in voter_lines:
                     problem = PabulibError(
-                        f"voter {voter_id}: voter id used twice (first on line {voter_lines[voter_id]})",
+                        f"voter {_clip(voter_id)}: voter id used twice (first on line {voter_lines[voter_id]})",
                         line,
                         voter_id,
                     )
@@ -436,7 +466,7 @@ def _limits(meta: list[tuple[str, str]], lines: dict[str, int]) -> BallotLimits:
             continue
         amount = _amount(value, key, lines[key])
         if key in INTEGER_LIMITS and not isinstance(amount, int):
-            raise PabulibError(f"{key}: not a whole number: {value!r}", lines[key])
+            raise PabulibError(f"{key}: not a whole number: {_shown(value)}", lines[key])
         values[key] = amount
     return BallotLimits(**values)  # type: ignore[arg-type]
 
@@ -445,7 +475,7 @@ def _index(header: list[str], name: str, section: str, line: int) -> int:
     try:
         return header.index(name)
     except ValueError:
-        raise PabulibError(f"{section}: no {name!r} column", line) from None
+        raise PabulibError(f"{section}: no {_shown(name)} column", line) from None
 
 
 def parse(text: str, *, lenient: bool = False, check_limits: bool = True) -> ParseResult:
@@ -466,7 +496,7 @@ def _parse(text: str, lenient: bool, check_limits: bool) -> ParseResult:
         if found is None:
             raise PabulibError(f"missing {expected} section")
         if _section_name(found) != expected:
-            raise PabulibError(f"expected the {expected} section, found {found[0]!r}", rows.line)
+            raise PabulibError(f"expected the {expected} section, found {_shown(found[0])}", rows.line)
         line = rows.line
         header = rows.next()
         if header is None or _section_name(header):
@@ -482,7 +512,9 @@ def _parse(text: str, lenient: bool, check_limits: bool) -> ParseResult:
     while row is not None and not _section_name(row):
         key = row[0].strip()
         if key in meta_lines:
-            raise PabulibError(f"META: key {key!r} given twice (first on line {meta_lines[key]})", rows.line)
+            raise PabulibError(
+                f"META: key {_shown(key)} given twice (first on line {meta_lines[key]})", rows.line
+            )
         meta.append((key, ";".join(row[1:])))
         meta_lines[key] = rows.line
         row = rows.next()
@@ -491,12 +523,16 @@ def _parse(text: str, lenient: bool, check_limits: bool) -> ParseResult:
         raise PabulibError("META has no budget", header_line)
     budget_text = meta_dict["budget"]
     if budget_text.count(",") > 1:
-        raise PabulibError(f"budget: several values ({budget_text!r}); expected one", meta_lines["budget"])
+        raise PabulibError(
+            f"budget: several values ({_shown(budget_text)}); expected one", meta_lines["budget"]
+        )
     budget = _amount(budget_text, "budget", meta_lines["budget"])
+    if budget <= 0:
+        raise PabulibError(f"budget must be positive, not {format_amount(budget)}", meta_lines["budget"])
     vote_type = meta_dict.get("vote_type", "approval").strip()
     if vote_type not in VOTE_TYPES:
         raise PabulibError(
-            f"vote_type {vote_type!r} not supported (expected one of {', '.join(VOTE_TYPES)})",
+            f"vote_type {_shown(vote_type)} not supported (expected one of {', '.join(VOTE_TYPES)})",
             meta_lines["vote_type"],
         )
     kind = VOTE_TYPES[vote_type]
@@ -521,11 +557,11 @@ def _parse(text: str, lenient: bool, check_limits: bool) -> ParseResult:
             raise PabulibError("PROJECTS: empty project id", line)
         if pid in projects:
             raise PabulibError(
-                f"PROJECTS: project {pid!r} listed twice (first on line {project_lines[pid]})", line
+                f"PROJECTS: project {_shown(pid)} listed twice (first on line {project_lines[pid]})", line
             )
-        cost = _amount(row[cost_col], f"project {pid!r}: cost", line)
+        cost = _amount(row[cost_col], f"project {_shown(pid)}: cost", line)
         if cost < 0:
-            raise PabulibError(f"project {pid!r}: negative cost {format_amount(cost)}", line)
+            raise PabulibError(f"project {_shown(pid)}: negative cost {format_amount(cost)}", line)
         projects[pid] = Project(
             pid,
             cost,

@@ -546,3 +546,69 @@ def test_lodz_2022_parses_quickly(pabulib_dir):
     assert time.process_time() - start < 3
     assert len(election.votes) == 90_494
     assert len(election.profile) < 30_000
+
+
+# --- hostile numbers ----------------------------------------------------------------------
+
+
+def _timed_error(text: str) -> PabulibError:
+    start = time.process_time()
+    err = error(text)
+    assert time.process_time() - start < 0.5, "a refused number must be refused at once"
+    return err
+
+
+@pytest.mark.parametrize("budget", ["1e10000000", "1e99999999", "1e-1000000", "1e5000", "1E+31", "9" * 31])
+def test_budget_beyond_any_real_amount_is_refused_at_once(budget):
+    err = _timed_error(pb_text(f"budget;{budget}", "project_id;cost\na;1", "voter_id;vote"))
+    assert err.line == 3
+    assert "budget: " in str(err) and "is out of range (at most 30 digits and an exponent within ±30)" in str(
+        err
+    )
+    assert "Exceeds the limit" not in str(err)
+    assert len(str(err)) < 200
+
+
+def test_costs_and_points_beyond_any_real_amount_are_refused():
+    err = _timed_error(pb_text("budget;1", "project_id;cost\na;1e-1000000", "voter_id;vote"))
+    assert (err.line, err.reason.split(":")[0]) == (6, "project 'a'")
+    assert "out of range" in str(err)
+    text = pb_text(
+        "budget;10\nvote_type;cumulative", "project_id;cost\na;1", "voter_id;vote;points\n1;a;1e400"
+    )
+    err = _timed_error(text)
+    assert err.line == 10 and "points for project 'a': '1e400' is out of range" in str(err)
+
+
+def test_the_largest_allowed_amounts_are_read():
+    text = pb_text(f"budget;{'9' * 30}", "project_id;cost\na;1.5e30\nb;1e-30\nc;1/3", "voter_id;vote\n1;a")
+    election = pabulib.loads(text)
+    assert election.budget == 10**30 - 1
+    assert [p.cost for p in election.projects] == [15 * 10**29, Fraction(1, 10**30), Fraction(1, 3)]
+
+
+@pytest.mark.parametrize("budget", ["0", "-5", "0.0", "-1e3"])
+def test_zero_or_negative_budget_is_refused(budget):
+    err = error(pb_text(f"budget;{budget}", "project_id;cost\na;1", "voter_id;vote"))
+    assert err.line == 3 and "budget must be positive" in str(err)
+
+
+def test_a_long_value_is_cut_short_in_the_message():
+    err = error(pb_text("budget;" + "x" * 100_000, "project_id;cost\na;1", "voter_id;vote"))
+    assert str(err) == "line 3: budget: not a number: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…'"
+
+
+@pytest.mark.parametrize("text", ["1_000", "inf", "nan", "1/0", "e5", ".", "1e", "0x10", "١٢"])
+def test_exact_reads_only_plain_numbers(text):
+    with pytest.raises(ValueError):
+        exact(text)
+
+
+def test_format_amount_is_linear_and_refuses_what_it_cannot_write():
+    start = time.process_time()
+    assert format_amount(Fraction(1, 2**2000 * 5**3000)).startswith("0.000")
+    with pytest.raises(ValueError, match="too large to write"):
+        format_amount(Fraction(1, 10**1_000_000))
+    with pytest.raises(ValueError, match="too large to write"):
+        format_amount(10**5000)
+    assert time.process_time() - start < 1
