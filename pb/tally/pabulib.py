@@ -142,10 +142,15 @@ class PabulibError(ValueError):
 
 @dataclass(frozen=True)
 class ParseResult:
-    """An election as read, with the invalid ballots that lenient mode left out."""
+    """An election as read, with the invalid ballots that lenient mode left out.
+
+    ``warnings`` are the file's own counts that disagree with its contents (see
+    :func:`check_counts`); only lenient mode reads such a file, strict mode raises the first.
+    """
 
     election: Election
     skipped: tuple[PabulibError, ...] = ()
+    warnings: tuple[PabulibError, ...] = ()
 
     @property
     def skipped_count(self) -> int:
@@ -599,7 +604,107 @@ def _parse(text: str, lenient: bool, check_limits: bool) -> ParseResult:
         votes = columns.slow(data, lines, ballots, lenient, skipped)
 
     election = Election(budget, tuple(projects.values()), tuple(votes), kind, limits, tuple(meta))
-    return ParseResult(election, tuple(skipped))
+    problems = check_counts(election, len(votes) + len(skipped), meta_lines, project_lines)
+    if problems and not lenient:
+        raise problems[0]
+    return ParseResult(election, tuple(skipped), tuple(problems))
+
+
+_WHOLE = re.compile(r"\s*[0-9]{1,15}\s*")
+
+
+def _column_scores(election: Election) -> tuple[dict[str, int], dict[str, Amount]]:
+    """For each project: how many ballots contain it, and its score as pabulib files record it."""
+    supporters = dict.fromkeys(election.project_by_id, 0)
+    scores: dict[str, Amount] = dict.fromkeys(election.project_by_id, 0)
+    for ballot, n in election.profile:
+        if isinstance(ballot, ApprovalBallot):
+            for pid in ballot.projects:
+                supporters[pid] += n
+                scores[pid] += n
+        elif isinstance(ballot, RankedBallot):
+            k = len(ballot.ranking)
+            for position, pid in enumerate(ballot.ranking):
+                supporters[pid] += n
+                scores[pid] += n * (k - position)
+        else:
+            for pid, points in ballot.points:
+                supporters[pid] += n
+                scores[pid] += n * points
+    return supporters, scores
+
+
+def check_counts(
+    election: Election, ballot_rows: int, meta_lines: dict[str, int], project_lines: dict[str, int]
+) -> list[PabulibError]:
+    """Where the file's own counts disagree with what it contains, one error per kind of count.
+
+    Checked, when present and not empty or ``None``:
+
+    * META ``num_projects``: the number of projects listed;
+    * META ``num_votes``: the number of ballot rows in VOTES (counted or skipped by lenient
+      mode: the key describes the file, not what was counted), so a file cut short shows;
+    * the PROJECTS ``votes`` column: how many ballots contain the project;
+    * the PROJECTS ``score`` column: for points ballots the total points; for ranked ballots
+      the positional score with which pabulib files are published (a ranking of ``k``
+      projects gives ``k, k-1, ..., 1``, which is Kraków's 3-2-1 for its 3-project ballots);
+      for approval ballots the number of ballots, as for ``votes``.
+
+    All 40 reference files of pabulib agree with these definitions on every count (the
+    ``votes`` and ``score`` columns of the 9 ranked files, with rankings of varying length,
+    included), so a disagreement is an error and not a convention to tolerate. With
+    ``lenient`` it is a warning: a file whose invalid ballots were skipped, for example,
+    no longer matches its ``votes`` column.
+
+    A mismatch in a column is reported once, for its first project, with how many more differ.
+    """
+    problems: list[PabulibError] = []
+    meta = dict(election.meta)
+    for key, actual, what in (
+        ("num_projects", len(election.projects), "projects"),
+        ("num_votes", ballot_rows, "ballots"),
+    ):
+        text = meta.get(key)
+        if text is None or _is_none(text):
+            continue
+        if not _WHOLE.fullmatch(text):
+            problems.append(PabulibError(f"META {key}: not a whole number: {_shown(text)}", meta_lines[key]))
+        elif int(text) != actual:
+            problems.append(
+                PabulibError(f"META says {key} {int(text)} but the file has {actual} {what}", meta_lines[key])
+            )
+    columns = {name for p in election.projects for name, _ in p.extra} & {"votes", "score"}
+    if not columns:
+        return problems
+    supporters, scores = _column_scores(election)
+    for column in ("votes", "score"):
+        if column not in columns:
+            continue
+        wrong: list[PabulibError] = []
+        for project in election.projects:
+            text = dict(project.extra).get(column)
+            if text is None or _is_none(text):
+                continue
+            line = project_lines.get(project.id)
+            label = f"PROJECTS: project {_shown(project.id)}: {column} column"
+            expected = supporters[project.id] if column == "votes" else scores[project.id]
+            try:
+                recorded = exact(text)
+            except ValueError:
+                wrong.append(PabulibError(f"{label}: not a number: {_shown(text)}", line))
+                continue
+            if recorded != expected:
+                what = "counted ballots contain it" if column == "votes" else "is what the counted ballots give"
+                wrong.append(
+                    PabulibError(
+                        f"{label} says {format_amount(recorded)} but {format_amount(expected)} {what}", line
+                    )
+                )
+        if wrong:
+            first = wrong[0]
+            more = f" (and {len(wrong) - 1} more projects)" if len(wrong) > 1 else ""
+            problems.append(PabulibError(first.reason + more, first.line))
+    return problems
 
 
 def loads(text: str, *, lenient: bool = False, check_limits: bool = True) -> Election:

@@ -105,7 +105,10 @@ def test_meta_is_kept_in_order_with_quoted_values():
 
 
 def test_identical_ballots_are_one_object():
-    election = pabulib.loads(with_votes(APPROVAL, "a;p1,p2;1", "b;p2,p1;2", "c;p1,p2;3"))
+    text = with_votes(APPROVAL, "a;p1,p2;1", "b;p2,p1;2", "c;p1,p2;3")
+    election = pabulib.parse(
+        text, lenient=True
+    ).election  # lenient: META and the votes column count 4 ballots
     assert len({id(v.ballot) for v in election.votes}) == 1
     assert election.profile == ((ApprovalBallot(frozenset({"p1", "p2"})), 3),)
 
@@ -515,7 +518,9 @@ def test_every_real_file_loads(pabulib_file):
         assert result.skipped_count == LIMIT_BREAKERS[stem]
         election = pabulib.load(pabulib_file, check_limits=False)
     else:
-        election = pabulib.load(pabulib_file)
+        result = pabulib.read(pabulib_file)
+        assert result.warnings == ()  # strict reading would have raised; the file agrees with its counts
+        election = result.election
     assert len(election.votes) == int(election.meta_value("num_votes"))
     assert len(election.projects) == int(election.meta_value("num_projects"))
     assert election.kind.value == EXPECTED_KIND[election.meta_value("vote_type")]
@@ -612,3 +617,75 @@ def test_format_amount_is_linear_and_refuses_what_it_cannot_write():
     with pytest.raises(ValueError, match="too large to write"):
         format_amount(10**5000)
     assert time.process_time() - start < 1
+
+
+# --- the file's own counts ----------------------------------------------------------------
+
+
+def _count_problem(text: str) -> PabulibError:
+    err = error(text)
+    result = pabulib.parse(text, lenient=True)
+    assert [str(w) for w in result.warnings] == [str(err)]
+    return err
+
+
+def test_num_votes_must_match_the_ballots():
+    err = _count_problem(APPROVAL.replace("num_votes;4", "num_votes;5"))
+    assert str(err) == "line 5: META says num_votes 5 but the file has 4 ballots"
+
+
+def test_num_projects_must_match_the_projects():
+    err = _count_problem(APPROVAL.replace("num_projects;3", "num_projects;2"))
+    assert str(err) == "line 4: META says num_projects 2 but the file has 3 projects"
+
+
+def test_a_count_that_is_not_a_whole_number_is_refused():
+    err = _count_problem(APPROVAL.replace("num_votes;4", "num_votes;" + "9" * 5000))
+    assert err.line == 5 and "META num_votes: not a whole number" in str(err)
+
+
+def test_votes_column_must_match_the_ballots():
+    err = _count_problem(APPROVAL.replace("p2;40;3;", "p2;40;4;").replace("p3;30;1;", "p3;30;7;"))
+    assert str(err) == (
+        "line 13: PROJECTS: project 'p2': votes column says 4 but 3 counted ballots contain it (and 1 more projects)"
+    )
+
+
+RANKED = pb_text(
+    "budget;10\nvote_type;ordinal\nnum_votes;3",
+    "project_id;cost;votes;score\na;5;3;8\nb;5;2;3\nc;5;1;1",
+    "voter_id;vote\n1;a,b,c\n2;a,b\n3;a",
+)
+
+
+def test_ranked_score_column_is_k_to_1_per_ranking():
+    # a: 3 + 2 + 1, b: 2 + 1, c: 1 (a ranking of k projects gives k, k-1, ..., 1)
+    assert pabulib.parse(RANKED.replace("a;5;3;8", "a;5;3;6")).warnings == ()
+    err = _count_problem(RANKED)
+    assert (
+        str(err)
+        == "line 8: PROJECTS: project 'a': score column says 8 but 6 is what the counted ballots give"
+    )
+
+
+def test_points_score_column_is_the_total_points():
+    text = pb_text(
+        "budget;10\nvote_type;cumulative",
+        "project_id;cost;votes;score\np;4;2;1.5\nq;8;1;None",
+        "voter_id;vote;points\n1;p;0.5\n2;p,q;1,2",
+    )
+    assert pabulib.loads(text).projects[0].cost == 4
+    err = _count_problem(text.replace("p;4;2;1.5", "p;4;2;2"))
+    assert "score column says 2 but 1.5 is what the counted ballots give" in str(err)
+
+
+def test_a_file_cut_short_is_refused_and_lenient_warns(pabulib_dir):
+    lines = (pabulib_dir / "Poland_Gdynia_2020_Leszczynki__small.pb").read_text(encoding="utf-8").splitlines()
+    votes_at = lines.index("VOTES")
+    cut = "\n".join(lines[: votes_at + 2 + 90]) + "\n"
+    err = error(cut)
+    assert "META says num_votes 675 but the file has 90 ballots" in str(err)
+    result = pabulib.parse(cut, lenient=True)
+    assert len(result.election.votes) == 90
+    assert "num_votes 675" in str(result.warnings[0])
+    assert any("votes column" in str(w) for w in result.warnings)
