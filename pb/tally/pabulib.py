@@ -87,7 +87,9 @@ __all__ = [
     "LIMIT_KEYS",
     "PabulibError",
     "ParseResult",
+    "check_counts",
     "complete_meta",
+    "decode",
     "dump",
     "dumps",
     "load",
@@ -694,7 +696,9 @@ def check_counts(
                 wrong.append(PabulibError(f"{label}: not a number: {_shown(text)}", line))
                 continue
             if recorded != expected:
-                what = "counted ballots contain it" if column == "votes" else "is what the counted ballots give"
+                what = (
+                    "counted ballots contain it" if column == "votes" else "is what the counted ballots give"
+                )
                 wrong.append(
                     PabulibError(
                         f"{label} says {format_amount(recorded)} but {format_amount(expected)} {what}", line
@@ -712,7 +716,8 @@ def loads(text: str, *, lenient: bool = False, check_limits: bool = True) -> Ele
     return parse(text, lenient=lenient, check_limits=check_limits).election
 
 
-def _decode(data: bytes) -> str:
+def decode(data: bytes) -> str:
+    """Pabulib bytes as text: UTF-8, a byte-order mark allowed; else :class:`PabulibError` with the line."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -724,7 +729,7 @@ def read(path: str | os.PathLike[str], *, lenient: bool = False, check_limits: b
     """:func:`parse` on a file. ``OSError`` (such as a missing file) is not caught."""
     with open(path, "rb") as f:
         data = f.read()
-    return parse(_decode(data), lenient=lenient, check_limits=check_limits)
+    return parse(decode(data), lenient=lenient, check_limits=check_limits)
 
 
 def load(path: str | os.PathLike[str], *, lenient: bool = False, check_limits: bool = True) -> Election:
