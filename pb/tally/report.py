@@ -31,6 +31,7 @@ __all__ = [
     "pb_version",
     "percent",
     "plural",
+    "project_name",
     "reason_text",
     "rule_from_meta",
     "show",
