@@ -11,19 +11,32 @@ or combination, a tie the ``refuse`` tie-break will not settle), with one line o
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import sys
 import threading
 import time
 from collections.abc import Sequence
-from fractions import Fraction
 from typing import Any, NoReturn, TextIO
 
 from pb.tally import COMPLETIONS, RULES, UTILITIES, BallotKind, Outcome, TieBreak, UnresolvedTie, tally
-from pb.tally.election import Amount, Election, exact, format_amount
-from pb.tally.outcome import PassedOver, PassReason, Phase, Round
-from pb.tally.pabulib import PabulibError, read
+from pb.tally.election import Amount, Election, exact
+from pb.tally.outcome import Phase
+from pb.tally.pabulib import PabulibError, decode, parse
+from pb.tally.report import (
+    compare_with_official,
+    currency_of,
+    explanation,
+    outcome_json,
+    pb_version,
+    percent,
+    plural,
+    project_name,
+    reason_text,
+    rule_from_meta,
+    show,
+)
 
 PROG = "pb tally"
 SPINNER_DELAY = 1.0  # seconds of work before the progress line appears
@@ -50,7 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("file", metavar="FILE.pb", help="the election, in pabulib format")
     parser.add_argument(
-        "--rule", choices=sorted(RULES), default="greedy", help="the counting rule (default greedy)"
+        "--rule", choices=sorted(RULES), default=None, help="the counting rule (default greedy)"
+    )
+    parser.add_argument(
+        "--rule-from-file",
+        action="store_true",
+        help="count with the rule the file's META names (greedy, greedy-threshold, greedy-no-skip, "
+        "equalshares, equalshares/add1), with its threshold and scoring",
     )
     parser.add_argument("--utility", choices=list(UTILITIES), help="what a voter gains from a funded project")
     parser.add_argument(
@@ -85,7 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="also explain each round in sentences (with --json: an explanation list)",
     )
     parser.add_argument(
-        "--lenient", action="store_true", help="skip invalid ballots (and say how many) instead of stopping"
+        "--lenient",
+        action="store_true",
+        help="skip invalid ballots (and say how many) instead of stopping; counts in the file "
+        "(num_votes, num_projects, the votes and score columns) that disagree with it become warnings",
     )
     parser.add_argument(
         "--ignore-limits",
@@ -101,35 +123,6 @@ def _integer(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-
-
-# --- numbers for people -------------------------------------------------------------------
-
-
-def show(value: Amount | None) -> str:
-    """An amount for a reader: thousands grouped, decimals exact when they end, else rounded to 2 places."""
-    if value is None:
-        return "-"
-    if isinstance(value, int):
-        return f"{value:,}"
-    exact_text = format_amount(value)
-    if "/" in exact_text:  # a repeating decimal: round half up to 2 places for display
-        hundredths = (abs(value) * 100 + Fraction(1, 2)).__floor__()
-        sign = "-" if value < 0 else ""
-        return f"≈{sign}{hundredths // 100:,}.{hundredths % 100:02d}"
-    whole, _, decimals = exact_text.partition(".")
-    return f"{int(whole):,}.{decimals}" if not whole.startswith("-") else f"-{-int(whole):,}.{decimals}"
-
-
-def percent(part: Amount, whole: Amount) -> str:
-    if not whole:
-        return "-"
-    tenths = (Fraction(part) * 1000 / whole + Fraction(1, 2)).__floor__()
-    return f"{tenths // 10}.{tenths % 10}%"
-
-
-def _exact(value: Amount | None) -> str | None:
-    return None if value is None else format_amount(value)
 
 
 # --- the count ----------------------------------------------------------------------------
@@ -210,33 +203,12 @@ def _isatty(stream: TextIO) -> bool:
 
 # --- output -------------------------------------------------------------------------------
 
-REASONS = {
-    PassReason.DID_NOT_FIT: "did not fit in what was left",
-    PassReason.BELOW_THRESHOLD: "score below the threshold",
-    PassReason.NOT_AFFORDABLE: "its supporters could not pay for it",
-    PassReason.STOPPED: "counting stopped before its turn",
-    PassReason.NO_SUPPORT: "nobody supported it",
-}
-
-
-def _reason(passed: PassedOver | None) -> str:
-    if passed is None:
-        return "not selected"
-    text = REASONS.get(passed.reason, str(passed.reason))
-    if passed.reason is PassReason.DID_NOT_FIT and passed.budget_left is not None:
-        text += f" ({show(passed.budget_left)} left)"
-    return text
-
-
-def _name(election: Election, project_id: str, width: int | None = None) -> str:
-    project = election.project_by_id.get(project_id)
-    name = " ".join((project.name if project else "").split())
-    if width is not None and len(name) > width:
-        name = name[: width - 1] + "…"
-    return name
-
 
 def table(election: Election, outcome: Outcome) -> str:
+    """One row a project, funded ones first; money columns name the file's currency."""
+    currency = currency_of(election)
+    cost_label = f"cost ({currency})" if currency else "cost"
+    total_label = f"total ({currency})" if currency else "total"
     rounds = {r.project_id: r for r in outcome.rounds}
     passed = {p.project_id: p for p in outcome.passed_over}
     others = [p.project_id for p in outcome.passed_over if p.project_id not in rounds]
@@ -248,13 +220,13 @@ def table(election: Election, outcome: Outcome) -> str:
         "#",
         "project",
         "name",
-        "cost",
+        cost_label,
         "supporters",
         *(["score"] if with_score else []),
         "funded",
-        "total",
+        total_label,
+        "note",
     ]
-    header.append("note")
     rows: list[list[str]] = []
     running: Amount = 0
     for number, project_id in enumerate(outcome.selected, 1):
@@ -268,7 +240,7 @@ def table(election: Election, outcome: Outcome) -> str:
             [
                 str(number),
                 project_id,
-                _name(election, project_id, 40),
+                project_name(election, project_id, 40),
                 show(project.cost),
                 show(r.supporters) if r else "-",
                 *([show(r.score) if r else "-"] if with_score else []),
@@ -284,16 +256,16 @@ def table(election: Election, outcome: Outcome) -> str:
             [
                 str(number),
                 project_id,
-                _name(election, project_id, 40),
+                project_name(election, project_id, 40),
                 show(project.cost),
                 show(p.supporters) if p else "-",
                 *([show(p.score) if p else "-"] if with_score else []),
                 "no",
                 "",
-                _reason(p),
+                reason_text(p, currency),
             ]
         )
-    right = {"#", "cost", "supporters", "score", "total"}
+    right = {"#", cost_label, "supporters", "score", total_label}
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = []
     for row in [header, *rows]:
@@ -316,11 +288,13 @@ def describe_count(outcome: Outcome) -> str:
 
 
 def summary(outcome: Outcome, election: Election) -> str:
+    currency = currency_of(election)
     funded = len(outcome.selected)
+    spent = percent(outcome.total_cost, outcome.budget)
     text = (
-        f"{describe_count(outcome)}: {funded} of {len(election.projects)} projects funded, "
-        f"{show(outcome.total_cost)} of {show(outcome.budget)} spent ({percent(outcome.total_cost, outcome.budget)}), "
-        f"{show(outcome.budget - outcome.total_cost)} left; "
+        f"{describe_count(outcome)}: {funded} of {plural(len(election.projects), 'project')} funded, "
+        f"{show(outcome.total_cost)} of {show(outcome.budget, currency)} spent ({spent}), "
+        f"{show(outcome.budget - outcome.total_cost, currency)} left; "
         + (
             "exhaustive (nothing else fits)."
             if outcome.exhaustive
@@ -330,163 +304,80 @@ def summary(outcome: Outcome, election: Election) -> str:
     return text
 
 
-def _round_sentence(election: Election, outcome: Outcome, r: Round, spent: Amount) -> str:
-    name = _name(election, r.project_id)
-    label = f"{r.project_id} “{name}”" if name else r.project_id
-    phase = "In the completion, " if r.phase is Phase.COMPLETION else ""
-    score = "" if r.score == r.supporters else f", total score {show(r.score)}"
-    text = (
-        f"Round {r.number}: {phase}{label} was funded for {show(r.cost)}; "
-        f"{show(r.supporters)} voter{'s' if r.supporters != 1 else ''} supported it{score}."
-    )
-    if r.price_per_voter is not None:
-        payers = f"its {show(r.payers)} payers" if r.payers is not None else "its supporters"
-        if outcome.utility == "cost":
-            most = f"{show(r.price_per_voter * r.cost)} each"
-        elif outcome.utility == "cardinality":
-            most = f"{show(r.price_per_voter)} each"
-        else:
-            most = f"{show(r.price_per_voter)} per point of score"
-        text += f" Equal shares: {payers} paid at most {most}"
-        if r.voter_share is not None:
-            text += f", each voter's share being {show(r.voter_share)}"
-        text += "."
-    if r.load is not None:
-        text += f" Phragmén: bought when every voter had earned {show(r.load)}."
-    if r.tied_with:
-        text += f" It tied with {', '.join(r.tied_with)}; the tie-break ({outcome.tie_break.describe()}) chose it."
-    left = outcome.budget - spent
-    text += f" Spent so far {show(spent)}, {show(left)} left."
-    return text
-
-
-def explanation(election: Election, outcome: Outcome) -> list[str]:
-    lines = []
-    if outcome.rule in RULES:
-        lines.append(RULES[outcome.rule].description)
-    spent: Amount = 0
-    for r in outcome.rounds:
-        spent += r.cost
-        lines.append(_round_sentence(election, outcome, r, spent))
-    if not outcome.rounds:
-        lines.append("No project was funded.")
-    for p in outcome.passed_over:
-        name = _name(election, p.project_id)
-        label = f"{p.project_id} “{name}”" if name else p.project_id
-        lines.append(
-            f"{label} ({show(p.cost)}, {show(p.supporters)} supporters) was not funded: {_reason(p)}."
-        )
-    lines.extend(outcome.notes)
-    return lines
-
-
-def _round_json(election: Election, r: Round) -> dict[str, Any]:
-    return {
-        "number": r.number,
-        "project_id": r.project_id,
-        "name": _name(election, r.project_id),
-        "phase": str(r.phase),
-        "cost": _exact(r.cost),
-        "supporters": r.supporters,
-        "score": _exact(r.score),
-        "price_per_voter": _exact(r.price_per_voter),
-        "payers": r.payers,
-        "voter_share": _exact(r.voter_share),
-        "load": _exact(r.load),
-        "tied_with": list(r.tied_with),
-    }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int | Fraction):
-        return format_amount(value)
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    return str(value)
-
-
-def as_json(
-    path: str, election: Election, outcome: Outcome, skipped: int, scores: tuple[int, ...] | None
-) -> dict:
-    return {
-        "file": path,
-        "kind": str(election.kind),
-        "voters": len(election.votes),
-        "projects": len(election.projects),
-        "skipped_ballots": skipped,
-        "rule": outcome.rule,
-        "utility": outcome.utility,
-        "completion": outcome.completion,
-        "scores": None
-        if election.kind is not BallotKind.RANKED
-        else "borda"
-        if scores is None
-        else list(scores),
-        "tie_break": {
-            "method": str(outcome.tie_break.method),
-            "seed": outcome.tie_break.seed,
-            "description": outcome.tie_break.describe(),
-        },
-        "options": {key: _plain(value) for key, value in outcome.options},
-        "budget": format_amount(outcome.budget),
-        "total_cost": format_amount(outcome.total_cost),
-        "left": format_amount(outcome.budget - outcome.total_cost),
-        "exhaustive": outcome.exhaustive,
-        "selected": list(outcome.selected),
-        "rounds": [_round_json(election, r) for r in outcome.rounds],
-        "passed_over": [
-            {
-                "project_id": p.project_id,
-                "reason": str(p.reason),
-                "cost": _exact(p.cost),
-                "supporters": p.supporters,
-                "score": _exact(p.score),
-                "budget_left": _exact(p.budget_left),
-            }
-            for p in outcome.passed_over
-        ],
-        "notes": list(outcome.notes),
-    }
-
-
 # --- main ---------------------------------------------------------------------------------
 
 
+def count_arguments(args: argparse.Namespace, election: Election) -> dict[str, Any]:
+    """The :func:`tally` arguments: the file's META rule with ``--rule-from-file``, else the options."""
+    if args.rule_from_file:
+        if args.rule is not None:
+            raise UsageError("--rule-from-file and --rule exclude each other")
+        try:
+            return rule_from_meta(election)
+        except ValueError as error:
+            raise PabulibError(str(error)) from None
+    rule = args.rule or "greedy"
+    return {
+        "rule": rule,
+        "utility": args.utility or default_utility(rule, election.kind),
+        "completion": args.completion,
+        "skip": args.skip,
+        "threshold": parse_threshold(args.threshold),
+        "scores": parse_scores(args.scores),
+    }
+
+
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    scores = parse_scores(args.scores)
-    threshold = parse_threshold(args.threshold)
+    parse_scores(args.scores)
+    parse_threshold(args.threshold)
     tie_break = TieBreak.parse(args.tie_break, args.seed)
     with Progress(f"counting {args.file}", err):
-        result = read(args.file, lenient=args.lenient, check_limits=not args.ignore_limits)
+        with open(args.file, "rb") as f:
+            data = f.read()
+        digest = hashlib.sha256(data).hexdigest()
+        result = parse(decode(data), lenient=args.lenient, check_limits=not args.ignore_limits)
+        del data
         election = result.election
-        utility = args.utility or default_utility(args.rule, election.kind)
-        outcome = tally(
-            election,
-            args.rule,
-            utility=utility,
-            completion=args.completion,
-            tie_break=tie_break,
-            skip=args.skip,
-            threshold=threshold,
-            scores=scores,
-        )
+        official_selection_error = None
+        kwargs = count_arguments(args, election)
+        outcome = tally(election, tie_break=tie_break, **kwargs)
+        try:
+            official = compare_with_official(election, outcome)
+        except ValueError as error:  # a selected column that is not 0 or 1
+            if not args.lenient:
+                raise PabulibError(f"PROJECTS: {error}") from None
+            official, official_selection_error = None, str(error)
+    where = f"{PROG}: {args.file}:"
+    for warning in result.warnings:
+        err.write(_one_line(f"{where} warning: {warning}") + "\n")
+    if official_selection_error is not None:
+        err.write(_one_line(f"{where} warning: no official comparison: {official_selection_error}") + "\n")
     if args.json:
-        document = as_json(args.file, election, outcome, result.skipped_count, scores)
+        document = {
+            "file": args.file,
+            "sha256": digest,
+            **outcome_json(election, outcome, scores=kwargs.get("scores"), official=official),
+            "skipped_ballots": result.skipped_count,
+            "warnings": [str(w) for w in result.warnings],
+            "rule_from_file": election.meta_value("rule") if args.rule_from_file else None,
+        }
         if args.explain:
-            document["explanation"] = explanation(election, outcome)
+            document["explanation"] = explanation(election, outcome, currency_of(election))
         json.dump(document, out, ensure_ascii=False)
         out.write("\n")
         return 0
     out.write(table(election, outcome) + "\n\n")
+    out.write(f"File SHA-256 {digest}, pb {pb_version()}.\n")
+    if args.rule_from_file:
+        out.write(f"Rule from the file's META: {election.meta_value('rule')}.\n")
     out.write(summary(outcome, election) + "\n")
+    if official is not None:
+        out.write("\n".join(official.sentences(election, currency_of(election))) + "\n")
     if result.skipped_count:
-        out.write(
-            f"{result.skipped_count} invalid ballots skipped (--lenient); {len(election.votes)} counted.\n"
-        )
+        skipped = plural(result.skipped_count, "invalid ballot")
+        out.write(f"{skipped} skipped (--lenient); {len(election.votes):,} counted.\n")
     if args.explain:
-        out.write("\n" + "\n".join(explanation(election, outcome)) + "\n")
+        out.write("\n" + "\n".join(explanation(election, outcome, currency_of(election))) + "\n")
     return 0
 
 

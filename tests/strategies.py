@@ -80,7 +80,8 @@ def _projects(draw, *, fractions: bool, extras: bool) -> tuple[Project, ...]:
         if extras
         else []
     )
-    columns = [c for c in columns if c not in ("project_id", "cost", "name")]
+    # votes and score are counts the reader checks against the ballots; free text there is invalid.
+    columns = [c for c in columns if c not in ("project_id", "cost", "name", "votes", "score")]
     projects = []
     for pid in ids:
         cost = draw(amounts(min_value=0, max_value=20, fractions=fractions))
@@ -165,7 +166,7 @@ def elections(
         for voter_id, ballot in zip(voter_ids, ballots, strict=True)
     )
     total = sum((p.cost for p in projects), 0)
-    budget = draw(amounts(min_value=0, max_value=max(1, int(total) + 5), fractions=fractions))
+    budget = draw(amounts(min_value=1, max_value=max(1, int(total) + 5), fractions=fractions))
     ballot_limits = draw(_limits(kind, projects, ballots)) if limits else BallotLimits()
     meta: list[tuple[str, str]] = []
     if extras:

@@ -7,6 +7,8 @@ multiplicity by :meth:`Election.profile`, which is what the rules iterate over.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -16,11 +18,58 @@ from functools import cached_property
 Amount = int | Fraction
 
 
+# What a written amount may be: far beyond any real budget (the largest of the 40 reference
+# files is 10 digits), yet small enough that reading and writing it take microseconds. A file
+# with ``budget;1e10000000`` would otherwise make ``Fraction`` build a ten-million-digit number.
+MAX_DIGITS = 30  # digits of a decimal's mantissa, or of each side of "numerator/denominator"
+MAX_EXPONENT = 30  # largest |exponent| of "1.5e6"
+
+_DECIMAL = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
+_RATIO = re.compile(r"([+-]?)([0-9]+)/([0-9]+)")
+
+
+class AmountOutOfRange(ValueError):
+    """A written amount with more digits or a larger exponent than :func:`exact` reads."""
+
+
+def _parse_amount(text: str) -> Fraction | int:
+    """The number in ``text`` (already stripped, "," already "."), in time linear in its length."""
+    match = _DECIMAL.fullmatch(text)
+    if match is not None:
+        sign, whole, decimals, exponent = match.groups()
+        decimals = decimals or ""
+        if not whole and not decimals:
+            raise ValueError(f"not a number: {text!r}")
+        if len(whole) + len(decimals) > MAX_DIGITS:
+            raise AmountOutOfRange(f"more than {MAX_DIGITS} digits")
+        power = 0
+        if exponent is not None:
+            if len(exponent.lstrip("+-").lstrip("0")) > 3 or abs(int(exponent)) > MAX_EXPONENT:
+                raise AmountOutOfRange(f"exponent beyond ±{MAX_EXPONENT}")
+            power = int(exponent)
+        mantissa = int(whole + decimals) * (-1 if sign == "-" else 1)
+        power -= len(decimals)
+        if power >= 0:
+            return mantissa * 10**power
+        return Fraction(mantissa, 10**-power)
+    match = _RATIO.fullmatch(text)
+    if match is not None:
+        sign, numerator, denominator = match.groups()
+        if max(len(numerator), len(denominator)) > MAX_DIGITS:
+            raise AmountOutOfRange(f"more than {MAX_DIGITS} digits")
+        if int(denominator) == 0:
+            raise ValueError(f"zero denominator: {text!r}")
+        return Fraction(int(sign + numerator), int(denominator))
+    raise ValueError(f"not a number: {text!r}")
+
+
 def exact(value: Amount | str) -> Amount:
-    """An exact number from an int, a Fraction or a decimal string ("12.50", "12,50").
+    """An exact number from an int, a Fraction or a decimal string ("12.50", "12,50", "1.5e6", "1/3").
 
     Integral values come back as ``int`` so that equal amounts compare and hash alike
-    however they were written.
+    however they were written. A string with more than :data:`MAX_DIGITS` digits or an
+    exponent beyond :data:`MAX_EXPONENT` raises :class:`AmountOutOfRange` (a ``ValueError``);
+    anything else that is not a number raises ``ValueError``.
     """
     if isinstance(value, bool):
         raise TypeError("a boolean is not an amount")
@@ -32,9 +81,27 @@ def exact(value: Amount | str) -> Amount:
         text = value.strip().replace(",", ".")
         if not text:
             raise ValueError("empty amount")
-        parsed = Fraction(text)
+        parsed = _parse_amount(text)
+        if isinstance(parsed, int):
+            return parsed
         return parsed.numerator if parsed.denominator == 1 else parsed
     raise TypeError(f"not an exact amount: {value!r}")
+
+
+# Beyond this many bits, ``str(int)`` is slow (quadratic) and Python refuses it (4300 digits).
+_MAX_WRITTEN_BITS = 12_000
+_LOG2_5 = math.log2(5)
+
+
+def _power_of_five(n: int) -> int | None:
+    """``k`` if ``n == 5**k``, else ``None``, with one exponentiation (linear, not a division loop)."""
+    if n == 1:
+        return 0
+    guess = round((n.bit_length() - 1) / _LOG2_5)
+    for k in (guess - 1, guess, guess + 1):
+        if k > 0 and 5**k == n:
+            return k
+    return None
 
 
 def format_amount(value: Amount) -> str:
@@ -42,23 +109,23 @@ def format_amount(value: Amount) -> str:
 
     Integers print as integers ("1200"); fractions whose decimal expansion ends print as
     decimals with a point ("12.5", "0.125"); any other fraction prints as "numerator/denominator"
-    ("1/3"), which :func:`exact` reads back unchanged.
+    ("1/3"), which :func:`exact` reads back unchanged. An amount too large to write (thousands
+    of digits, which nothing read by :func:`exact` comes near) raises ``ValueError``.
     """
     value = exact(value)
     if isinstance(value, int):
+        if value.bit_length() > _MAX_WRITTEN_BITS:
+            raise ValueError("amount too large to write (more than 3600 digits)")
         return str(value)
-    denominator = value.denominator
-    twos = fives = 0
-    while denominator % 2 == 0:
-        denominator //= 2
-        twos += 1
-    while denominator % 5 == 0:
-        denominator //= 5
-        fives += 1
-    if denominator != 1:
-        return f"{value.numerator}/{value.denominator}"
+    numerator, denominator = value.numerator, value.denominator
+    if max(numerator.bit_length(), denominator.bit_length()) > _MAX_WRITTEN_BITS:
+        raise ValueError("amount too large to write (more than 3600 digits)")
+    twos = (denominator & -denominator).bit_length() - 1
+    fives = _power_of_five(denominator >> twos)
+    if fives is None:
+        return f"{numerator}/{denominator}"
     places = max(twos, fives)
-    scaled = abs(value.numerator) * 10**places // value.denominator
+    scaled = abs(numerator) * 10**places // denominator
     sign = "-" if value < 0 else ""
     whole, frac = divmod(scaled, 10**places)
     return f"{sign}{whole}.{frac:0{places}d}".rstrip("0")

@@ -66,7 +66,10 @@ from dataclasses import dataclass, replace
 
 from pb.tally._gc import paused_gc
 from pb.tally.election import (
+    MAX_DIGITS,
+    MAX_EXPONENT,
     Amount,
+    AmountOutOfRange,
     ApprovalBallot,
     Ballot,
     BallotKind,
@@ -84,7 +87,9 @@ __all__ = [
     "LIMIT_KEYS",
     "PabulibError",
     "ParseResult",
+    "check_counts",
     "complete_meta",
+    "decode",
     "dump",
     "dumps",
     "load",
@@ -139,10 +144,15 @@ class PabulibError(ValueError):
 
 @dataclass(frozen=True)
 class ParseResult:
-    """An election as read, with the invalid ballots that lenient mode left out."""
+    """An election as read, with the invalid ballots that lenient mode left out.
+
+    ``warnings`` are the file's own counts that disagree with its contents (see
+    :func:`check_counts`); only lenient mode reads such a file, strict mode raises the first.
+    """
 
     election: Election
     skipped: tuple[PabulibError, ...] = ()
+    warnings: tuple[PabulibError, ...] = ()
 
     @property
     def skipped_count(self) -> int:
@@ -157,11 +167,30 @@ def _is_none(text: str) -> bool:
     return text.strip() in ("", "None")
 
 
+# Error messages quote what the file says, cut to this many characters: a hostile file must
+# not turn one line of error into megabytes.
+SHOWN_CHARS = 40
+
+
+OUT_OF_RANGE = f"out of range (at most {MAX_DIGITS} digits and an exponent within ±{MAX_EXPONENT})"
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
+def _shown(text: str) -> str:
+    """``text`` quoted for an error message (``repr``, so on one line), at most about 40 characters."""
+    return repr(_clip(text))
+
+
 def _amount(text: str, what: str, line: int) -> Amount:
     try:
         return exact(text)
-    except (ValueError, ZeroDivisionError):
-        raise PabulibError(f"{what}: not a number: {text!r}", line) from None
+    except AmountOutOfRange:
+        raise PabulibError(f"{what}: {_shown(text.strip())} is {OUT_OF_RANGE}", line) from None
+    except ValueError:
+        raise PabulibError(f"{what}: not a number: {_shown(text)}", line) from None
 
 
 class _Rows:
@@ -229,11 +258,11 @@ class _BallotReader:
         unique = frozenset(ids)
         if not unique <= self.known:
             pid = next(pid for pid in ids if pid not in self.known)
-            raise ValueError(f"unknown project {pid!r}" if pid else "empty project id in the vote")
+            raise ValueError(f"unknown project {_shown(pid)}" if pid else "empty project id in the vote")
         if len(unique) != len(ids):
             seen: set[str] = set()
             twice = next(pid for pid in ids if pid in seen or seen.add(pid))
-            raise ValueError(f"project {twice!r} appears twice in the vote")
+            raise ValueError(f"project {_shown(twice)} appears twice in the vote")
         values: list[Amount] = []
         if self.kind is BallotKind.CUMULATIVE:
             values = self._points(ids, points or "")
@@ -256,15 +285,23 @@ class _BallotReader:
             if value is None:
                 try:
                     value = self.point_values[item] = exact(item)
-                except (ValueError, ZeroDivisionError):
-                    raise ValueError(f"points for project {pid!r} not a number: {item!r}") from None
+                except AmountOutOfRange:
+                    raise ValueError(
+                        f"points for project {_shown(pid)}: {_shown(item)} is {OUT_OF_RANGE}"
+                    ) from None
+                except ValueError:
+                    raise ValueError(
+                        f"points for project {_shown(pid)} not a number: {_shown(item)}"
+                    ) from None
             if value <= 0 and (lowest is None or value < lowest):
                 if self.check and lowest is not None:
                     raise ValueError(
-                        f"{format_amount(value)} points for project {pid!r}, below min_points "
+                        f"{format_amount(value)} points for project {_shown(pid)}, below min_points "
                         f"{format_amount(lowest)}"
                     )
-                raise ValueError(f"points for project {pid!r} must be positive, not {format_amount(value)}")
+                raise ValueError(
+                    f"points for project {_shown(pid)} must be positive, not {format_amount(value)}"
+                )
             values.append(value)
         return values
 
@@ -290,12 +327,12 @@ class _BallotReader:
         for pid, value in zip(ids, values, strict=True):
             if lim.min_points is not None and value < lim.min_points:
                 raise ValueError(
-                    f"{format_amount(value)} points for project {pid!r}, below min_points "
+                    f"{format_amount(value)} points for project {_shown(pid)}, below min_points "
                     f"{format_amount(lim.min_points)}"
                 )
             if lim.max_points is not None and value > lim.max_points:
                 raise ValueError(
-                    f"{format_amount(value)} points for project {pid!r}, above max_points "
+                    f"{format_amount(value)} points for project {_shown(pid)}, above max_points "
                     f"{format_amount(lim.max_points)}"
                 )
         total_points = sum(values, 0)
@@ -399,7 +436,7 @@ class _VoteColumns:
             if not any(field.strip() for field in row):
                 continue
             if len(row) != width:
-                who = f"voter {voter_id}: " if voter_id else ""
+                who = f"voter {_clip(voter_id)}: " if voter_id else ""
                 problem = PabulibError(
                     f"{who}{len(row)} fields, the header has {width}", line, voter_id or None
                 )
@@ -408,10 +445,10 @@ class _VoteColumns:
             else:
                 ballot = ballots.ballot_for(key)
                 if isinstance(ballot, str):
-                    problem = PabulibError(f"voter {voter_id}: {ballot}", line, voter_id)
+                    problem = PabulibError(f"voter {_clip(voter_id)}: {ballot}", line, voter_id)
                 elif voter_id in voter_lines:
                     problem = PabulibError(
-                        f"voter {voter_id}: voter id used twice (first on line {voter_lines[voter_id]})",
+                        f"voter {_clip(voter_id)}: voter id used twice (first on line {voter_lines[voter_id]})",
                         line,
                         voter_id,
                     )
@@ -436,7 +473,7 @@ def _limits(meta: list[tuple[str, str]], lines: dict[str, int]) -> BallotLimits:
             continue
         amount = _amount(value, key, lines[key])
         if key in INTEGER_LIMITS and not isinstance(amount, int):
-            raise PabulibError(f"{key}: not a whole number: {value!r}", lines[key])
+            raise PabulibError(f"{key}: not a whole number: {_shown(value)}", lines[key])
         values[key] = amount
     return BallotLimits(**values)  # type: ignore[arg-type]
 
@@ -445,7 +482,7 @@ def _index(header: list[str], name: str, section: str, line: int) -> int:
     try:
         return header.index(name)
     except ValueError:
-        raise PabulibError(f"{section}: no {name!r} column", line) from None
+        raise PabulibError(f"{section}: no {_shown(name)} column", line) from None
 
 
 def parse(text: str, *, lenient: bool = False, check_limits: bool = True) -> ParseResult:
@@ -466,7 +503,7 @@ def _parse(text: str, lenient: bool, check_limits: bool) -> ParseResult:
         if found is None:
             raise PabulibError(f"missing {expected} section")
         if _section_name(found) != expected:
-            raise PabulibError(f"expected the {expected} section, found {found[0]!r}", rows.line)
+            raise PabulibError(f"expected the {expected} section, found {_shown(found[0])}", rows.line)
         line = rows.line
         header = rows.next()
         if header is None or _section_name(header):
@@ -482,7 +519,9 @@ def _parse(text: str, lenient: bool, check_limits: bool) -> ParseResult:
     while row is not None and not _section_name(row):
         key = row[0].strip()
         if key in meta_lines:
-            raise PabulibError(f"META: key {key!r} given twice (first on line {meta_lines[key]})", rows.line)
+            raise PabulibError(
+                f"META: key {_shown(key)} given twice (first on line {meta_lines[key]})", rows.line
+            )
         meta.append((key, ";".join(row[1:])))
         meta_lines[key] = rows.line
         row = rows.next()
@@ -491,12 +530,16 @@ def _parse(text: str, lenient: bool, check_limits: bool) -> ParseResult:
         raise PabulibError("META has no budget", header_line)
     budget_text = meta_dict["budget"]
     if budget_text.count(",") > 1:
-        raise PabulibError(f"budget: several values ({budget_text!r}); expected one", meta_lines["budget"])
+        raise PabulibError(
+            f"budget: several values ({_shown(budget_text)}); expected one", meta_lines["budget"]
+        )
     budget = _amount(budget_text, "budget", meta_lines["budget"])
+    if budget <= 0:
+        raise PabulibError(f"budget must be positive, not {format_amount(budget)}", meta_lines["budget"])
     vote_type = meta_dict.get("vote_type", "approval").strip()
     if vote_type not in VOTE_TYPES:
         raise PabulibError(
-            f"vote_type {vote_type!r} not supported (expected one of {', '.join(VOTE_TYPES)})",
+            f"vote_type {_shown(vote_type)} not supported (expected one of {', '.join(VOTE_TYPES)})",
             meta_lines["vote_type"],
         )
     kind = VOTE_TYPES[vote_type]
@@ -521,11 +564,11 @@ def _parse(text: str, lenient: bool, check_limits: bool) -> ParseResult:
             raise PabulibError("PROJECTS: empty project id", line)
         if pid in projects:
             raise PabulibError(
-                f"PROJECTS: project {pid!r} listed twice (first on line {project_lines[pid]})", line
+                f"PROJECTS: project {_shown(pid)} listed twice (first on line {project_lines[pid]})", line
             )
-        cost = _amount(row[cost_col], f"project {pid!r}: cost", line)
+        cost = _amount(row[cost_col], f"project {_shown(pid)}: cost", line)
         if cost < 0:
-            raise PabulibError(f"project {pid!r}: negative cost {format_amount(cost)}", line)
+            raise PabulibError(f"project {_shown(pid)}: negative cost {format_amount(cost)}", line)
         projects[pid] = Project(
             pid,
             cost,
@@ -563,7 +606,109 @@ def _parse(text: str, lenient: bool, check_limits: bool) -> ParseResult:
         votes = columns.slow(data, lines, ballots, lenient, skipped)
 
     election = Election(budget, tuple(projects.values()), tuple(votes), kind, limits, tuple(meta))
-    return ParseResult(election, tuple(skipped))
+    problems = check_counts(election, len(votes) + len(skipped), meta_lines, project_lines)
+    if problems and not lenient:
+        raise problems[0]
+    return ParseResult(election, tuple(skipped), tuple(problems))
+
+
+_WHOLE = re.compile(r"\s*[0-9]{1,15}\s*")
+
+
+def _column_scores(election: Election) -> tuple[dict[str, int], dict[str, Amount]]:
+    """For each project: how many ballots contain it, and its score as pabulib files record it."""
+    supporters = dict.fromkeys(election.project_by_id, 0)
+    scores: dict[str, Amount] = dict.fromkeys(election.project_by_id, 0)
+    for ballot, n in election.profile:
+        if isinstance(ballot, ApprovalBallot):
+            for pid in ballot.projects:
+                supporters[pid] += n
+                scores[pid] += n
+        elif isinstance(ballot, RankedBallot):
+            k = len(ballot.ranking)
+            for position, pid in enumerate(ballot.ranking):
+                supporters[pid] += n
+                scores[pid] += n * (k - position)
+        else:
+            for pid, points in ballot.points:
+                supporters[pid] += n
+                scores[pid] += n * points
+    return supporters, scores
+
+
+def check_counts(
+    election: Election, ballot_rows: int, meta_lines: dict[str, int], project_lines: dict[str, int]
+) -> list[PabulibError]:
+    """Where the file's own counts disagree with what it contains, one error per kind of count.
+
+    Checked, when present and not empty or ``None``:
+
+    * META ``num_projects``: the number of projects listed;
+    * META ``num_votes``: the number of ballot rows in VOTES (counted or skipped by lenient
+      mode: the key describes the file, not what was counted), so a file cut short shows;
+    * the PROJECTS ``votes`` column: how many ballots contain the project;
+    * the PROJECTS ``score`` column: for points ballots the total points; for ranked ballots
+      the positional score with which pabulib files are published (a ranking of ``k``
+      projects gives ``k, k-1, ..., 1``, which is Kraków's 3-2-1 for its 3-project ballots);
+      for approval ballots the number of ballots, as for ``votes``.
+
+    All 40 reference files of pabulib agree with these definitions on every count (the
+    ``votes`` and ``score`` columns of the 9 ranked files, with rankings of varying length,
+    included), so a disagreement is an error and not a convention to tolerate. With
+    ``lenient`` it is a warning: a file whose invalid ballots were skipped, for example,
+    no longer matches its ``votes`` column.
+
+    A mismatch in a column is reported once, for its first project, with how many more differ.
+    """
+    problems: list[PabulibError] = []
+    meta = dict(election.meta)
+    for key, actual, what in (
+        ("num_projects", len(election.projects), "projects"),
+        ("num_votes", ballot_rows, "ballots"),
+    ):
+        text = meta.get(key)
+        if text is None or _is_none(text):
+            continue
+        if not _WHOLE.fullmatch(text):
+            problems.append(PabulibError(f"META {key}: not a whole number: {_shown(text)}", meta_lines[key]))
+        elif int(text) != actual:
+            problems.append(
+                PabulibError(f"META says {key} {int(text)} but the file has {actual} {what}", meta_lines[key])
+            )
+    columns = {name for p in election.projects for name, _ in p.extra} & {"votes", "score"}
+    if not columns:
+        return problems
+    supporters, scores = _column_scores(election)
+    for column in ("votes", "score"):
+        if column not in columns:
+            continue
+        wrong: list[PabulibError] = []
+        for project in election.projects:
+            text = dict(project.extra).get(column)
+            if text is None or _is_none(text):
+                continue
+            line = project_lines.get(project.id)
+            label = f"PROJECTS: project {_shown(project.id)}: {column} column"
+            expected = supporters[project.id] if column == "votes" else scores[project.id]
+            try:
+                recorded = exact(text)
+            except ValueError:
+                wrong.append(PabulibError(f"{label}: not a number: {_shown(text)}", line))
+                continue
+            if recorded != expected:
+                what = (
+                    "counted ballots contain it" if column == "votes" else "is what the counted ballots give"
+                )
+                wrong.append(
+                    PabulibError(
+                        f"{label} says {format_amount(recorded)} but {format_amount(expected)} {what}", line
+                    )
+                )
+        if wrong:
+            first = wrong[0]
+            more = f" (and {len(wrong) - 1} more projects)" if len(wrong) > 1 else ""
+            problems.append(PabulibError(first.reason + more, first.line))
+    return problems
 
 
 def loads(text: str, *, lenient: bool = False, check_limits: bool = True) -> Election:
@@ -571,7 +716,8 @@ def loads(text: str, *, lenient: bool = False, check_limits: bool = True) -> Ele
     return parse(text, lenient=lenient, check_limits=check_limits).election
 
 
-def _decode(data: bytes) -> str:
+def decode(data: bytes) -> str:
+    """Pabulib bytes as text: UTF-8, a byte-order mark allowed; else :class:`PabulibError` with the line."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -583,7 +729,7 @@ def read(path: str | os.PathLike[str], *, lenient: bool = False, check_limits: b
     """:func:`parse` on a file. ``OSError`` (such as a missing file) is not caught."""
     with open(path, "rb") as f:
         data = f.read()
-    return parse(_decode(data), lenient=lenient, check_limits=check_limits)
+    return parse(decode(data), lenient=lenient, check_limits=check_limits)
 
 
 def load(path: str | os.PathLike[str], *, lenient: bool = False, check_limits: bool = True) -> Election:

@@ -95,9 +95,6 @@ class Prepared:
     def n_voters(self) -> int:
         return self.election.voter_count
 
-    def index_of(self, pid: str) -> int:
-        return self.ids.index(pid)
-
 
 def prepare(election: Election, utility: str = "cost", scores: tuple[int, ...] | None = None) -> Prepared:
     if utility not in UTILITY_NAMES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import subprocess
@@ -11,6 +12,7 @@ import time
 import pytest
 
 from pb import tally_command
+from pb.tally import report
 from pb.tally_command import Progress, main
 
 REPO = tally_command.__file__.rsplit("/pb/", 1)[0]
@@ -125,7 +127,7 @@ def test_lenient_skips_and_says_so(capsys, small_file):
     small_file.write_text(small_file.read_text().replace("7;c,d", "7;c,zz"))
     code, out, err = run(capsys, small_file, "--lenient")
     assert (code, err) == (0, "")
-    assert "1 invalid ballots skipped (--lenient); 6 counted." in out
+    assert "1 invalid ballot skipped (--lenient); 6 counted." in out
     assert run_json(capsys, small_file, "--lenient")["skipped_ballots"] == 1
 
 
@@ -265,3 +267,157 @@ def test_needs_neither_flask_nor_a_database():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+# --- an auditor's tool: hostile files and the file's own claims ----------------------------
+
+
+@pytest.mark.parametrize("budget", ["1e10000000", "1e99999999", "1e-1000000", "1e5000", "-5", "0"])
+def test_hostile_or_impossible_budget_is_one_line_at_once(capsys, small_file, budget):
+    small_file.write_text(small_file.read_text().replace("budget;100", f"budget;{budget}"))
+    start = time.process_time()
+    code, out, err = run(capsys, small_file)
+    assert time.process_time() - start < 1
+    assert_one_line_error(code, out, err, "line 6: budget")
+    assert "Exceeds the limit" not in err
+    assert ("out of range" in err) or ("must be positive" in err)
+
+
+def test_a_file_cut_short_is_refused_and_lenient_warns(capsys, small_file):
+    small_file.write_text(small_file.read_text().replace("7;c,d\n", ""))
+    assert_one_line_error(
+        *run(capsys, small_file), "line 5: META says num_votes 7 but the file has 6 ballots"
+    )
+    code, out, err = run(capsys, small_file, "--lenient")
+    assert code == 0 and out
+    assert (
+        err == f"pb tally: {small_file}: warning: line 5: META says num_votes 7 but the file has 6 ballots\n"
+    )
+    document = json.loads(main_json_lenient(capsys, small_file))
+    assert document["warnings"] == ["line 5: META says num_votes 7 but the file has 6 ballots"]
+
+
+def main_json_lenient(capsys, path) -> str:
+    assert main([str(path), "--lenient", "--json"]) == 0
+    return capsys.readouterr().out
+
+
+def test_json_carries_the_file_hash_and_pb_version(capsys, small_file):
+    document = run_json(capsys, small_file)
+    assert document["sha256"] == hashlib.sha256(small_file.read_bytes()).hexdigest()
+    assert document["pb_version"] and document["pb_version"] == report.pb_version()
+    assert "official" not in document and document["currency"] is None
+
+
+def test_money_shows_the_currency_and_counts_their_plural(capsys, small_file):
+    text = small_file.read_text().replace("budget;100", "budget;100\ncurrency;EUR").replace("7;c,d", "7;d")
+    small_file.write_text(text.replace("3;a,b,c", "3;a,b"))  # c now has 1 supporter
+    code, out, _ = run(capsys, small_file, "--explain")
+    assert code == 0
+    assert out.splitlines()[0].split()[3:5] == ["cost", "(EUR)"]
+    assert "90 of 100 EUR spent (90.0%), 10 EUR left" in out
+    assert "c “Lamp” (20 EUR, 1 supporter) was not funded: did not fit in what was left (10 EUR left)." in out
+    assert "Round 1: a “Park” was funded for 60 EUR; 5 voters supported it." in out
+
+
+def test_add1_note_shows_decimals_not_fractions(capsys, small_file):
+    document = run_json(capsys, small_file, "--rule", "mes", "--completion", "add1", "--explain")
+    note = document["notes"][0]
+    assert note.startswith("Add1 raised each voter's share from ≈14.29 to ")  # 100/7
+    assert "/" not in note
+
+
+SELECTED = {"a": 1, "b": 0, "c": 1, "d": 0}
+
+
+def _with_selected(path, rule: str | None, selected: dict[str, int]) -> None:
+    text = path.read_text().replace("project_id;cost;name", "project_id;cost;name;selected")
+    for pid, value in selected.items():
+        start = text.index(f"\n{pid};") + 1
+        end = text.index("\n", start)
+        text = text[:end] + f";{value}" + text[end:]
+    if rule is not None:
+        text = text.replace("vote_type;approval", f"vote_type;approval\nrule;{rule}")
+    path.write_text(text)
+
+
+def test_official_result_differences_are_listed(capsys, small_file):
+    _with_selected(small_file, "greedy", SELECTED)
+    code, out, err = run(capsys, small_file, "--rule-from-file")
+    assert (code, err) == (0, "")
+    assert "Rule from the file's META: greedy." in out
+    assert "Official result (the file's selected column, 2 projects): DIFFERS." in out
+    assert "  funded here, not officially: b “Bench; painted” (30)" in out
+    assert "  funded officially, not here: c “Lamp” (20)" in out
+    document = run_json(capsys, small_file, "--rule-from-file")
+    assert document["official"] == {
+        "matches": False,
+        "selected": ["a", "c"],
+        "only_here": ["b"],
+        "only_official": ["c"],
+    }
+    assert document["rule_from_file"] == "greedy"
+
+
+def test_official_result_is_compared_with_any_rule(capsys, small_file):
+    _with_selected(small_file, None, {"a": 1, "b": 1, "c": 0, "d": 0})
+    code, out, _ = run(capsys, small_file)
+    assert "Official result (the file's selected column): matches, the same 2 projects." in out
+    assert run_json(capsys, small_file)["official"]["matches"] is True
+
+
+def test_a_selected_column_that_is_not_0_or_1_is_refused(capsys, small_file):
+    _with_selected(small_file, None, {"a": 1, "b": 2, "c": 0, "d": 0})
+    assert_one_line_error(*run(capsys, small_file), "selected column is '2', expected 0 or 1")
+
+
+@pytest.mark.parametrize(
+    ("rule", "fragment"),
+    [
+        ("unknown", "the file's META rule 'unknown' is not one pb can reproduce"),
+        ("greedy-custom", "'greedy-custom' is not one pb can reproduce"),
+        ("borda-count", "the file's META rule 'borda-count' is not one pb knows"),
+        ("greedy-threshold", "META has no min_project_score_threshold"),
+    ],
+)
+def test_rule_from_file_refuses_rules_it_cannot_reproduce(capsys, small_file, rule, fragment):
+    _with_selected(small_file, rule, SELECTED)
+    assert_one_line_error(*run(capsys, small_file, "--rule-from-file"), fragment)
+
+
+def test_rule_from_file_needs_a_rule(capsys, small_file):
+    assert_one_line_error(*run(capsys, small_file, "--rule-from-file"), "the file's META has no rule")
+    assert_one_line_error(
+        *run(capsys, small_file, "--rule-from-file", "--rule", "mes"), "--rule-from-file and --rule exclude"
+    )
+
+
+def _official_cases() -> list:
+    from tests.cli.conftest import PABULIB_DIR
+
+    names = [
+        "Netherlands_Assen_2024",
+        "Poland_Czestochowa_2025_Tysiaclecie",
+        "Poland_Gdynia_2020_Leszczynki__small",
+        "Poland_Katowice_2021_Dab",
+        "Poland_Katowice_2023",
+        "Poland_Krakow_2023_Nowa_Huta",
+        "Poland_Lodz_2022",
+        "Poland_Swiecie_2023",
+        "Poland_Warszawa_2017_Plac_Wojska_Polskiego",
+        "Poland_Wroclaw_2023",
+    ]
+    return [pytest.param(name, id=name) for name in names if PABULIB_DIR.is_dir() or name == names[0]]
+
+
+@pytest.mark.parametrize("name", _official_cases())
+def test_rule_from_file_reproduces_the_real_winners(capsys, pabulib_dir, name):
+    """Greedy, no-skip (Wrocław, Gdynia), thresholds (Łódź, Katowice, Częstochowa), Kraków's 3-2-1 and Add1."""
+    document = run_json(capsys, pabulib_dir / f"{name}.pb", "--rule-from-file")
+    assert document["official"]["matches"] is True, document["official"]
+    assert sorted(document["selected"]) == sorted(document["official"]["selected"])
+
+
+def test_rule_from_file_refuses_wieliczka_by_name(capsys, pabulib_dir):
+    path = pabulib_dir / "Poland_Wieliczka_2023_Green_Budget.pb"
+    assert_one_line_error(*run(capsys, path, "--rule-from-file"), "'equalshares/add1-comparison'")

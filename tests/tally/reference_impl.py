@@ -189,3 +189,21 @@ def phragmen(election: Election, tie_break=TieBreak()) -> list[str]:
         left -= cost[pid]
         rest.remove(pid)
     return chosen
+
+
+def add1_naive(ctx):
+    """Add1 by stepping one currency unit at a time, straight from the definition.
+
+    ``ctx`` is a :class:`pb.tally.rules.mes.MESContext`; returns ``(run, k)`` like
+    :func:`pb.tally.rules.mes._add1`, whose skipping search it checks.
+    """
+    k = 0
+    previous = None
+    while True:
+        run = ctx.run(ctx.share0 + k * ctx.step)
+        if ctx.selected_cost(run) > ctx.prep.budget:
+            return previous, k - 1
+        if ctx.exhaustive_for_add1(run):
+            return run, k
+        previous = run
+        k += 1

@@ -105,7 +105,10 @@ def test_meta_is_kept_in_order_with_quoted_values():
 
 
 def test_identical_ballots_are_one_object():
-    election = pabulib.loads(with_votes(APPROVAL, "a;p1,p2;1", "b;p2,p1;2", "c;p1,p2;3"))
+    text = with_votes(APPROVAL, "a;p1,p2;1", "b;p2,p1;2", "c;p1,p2;3")
+    election = pabulib.parse(
+        text, lenient=True
+    ).election  # lenient: META and the votes column count 4 ballots
     assert len({id(v.ballot) for v in election.votes}) == 1
     assert election.profile == ((ApprovalBallot(frozenset({"p1", "p2"})), 3),)
 
@@ -515,7 +518,9 @@ def test_every_real_file_loads(pabulib_file):
         assert result.skipped_count == LIMIT_BREAKERS[stem]
         election = pabulib.load(pabulib_file, check_limits=False)
     else:
-        election = pabulib.load(pabulib_file)
+        result = pabulib.read(pabulib_file)
+        assert result.warnings == ()  # strict reading would have raised; the file agrees with its counts
+        election = result.election
     assert len(election.votes) == int(election.meta_value("num_votes"))
     assert len(election.projects) == int(election.meta_value("num_projects"))
     assert election.kind.value == EXPECTED_KIND[election.meta_value("vote_type")]
@@ -546,3 +551,141 @@ def test_lodz_2022_parses_quickly(pabulib_dir):
     assert time.process_time() - start < 3
     assert len(election.votes) == 90_494
     assert len(election.profile) < 30_000
+
+
+# --- hostile numbers ----------------------------------------------------------------------
+
+
+def _timed_error(text: str) -> PabulibError:
+    start = time.process_time()
+    err = error(text)
+    assert time.process_time() - start < 0.5, "a refused number must be refused at once"
+    return err
+
+
+@pytest.mark.parametrize("budget", ["1e10000000", "1e99999999", "1e-1000000", "1e5000", "1E+31", "9" * 31])
+def test_budget_beyond_any_real_amount_is_refused_at_once(budget):
+    err = _timed_error(pb_text(f"budget;{budget}", "project_id;cost\na;1", "voter_id;vote"))
+    assert err.line == 3
+    assert "budget: " in str(err) and "is out of range (at most 30 digits and an exponent within ±30)" in str(
+        err
+    )
+    assert "Exceeds the limit" not in str(err)
+    assert len(str(err)) < 200
+
+
+def test_costs_and_points_beyond_any_real_amount_are_refused():
+    err = _timed_error(pb_text("budget;1", "project_id;cost\na;1e-1000000", "voter_id;vote"))
+    assert (err.line, err.reason.split(":")[0]) == (6, "project 'a'")
+    assert "out of range" in str(err)
+    text = pb_text(
+        "budget;10\nvote_type;cumulative", "project_id;cost\na;1", "voter_id;vote;points\n1;a;1e400"
+    )
+    err = _timed_error(text)
+    assert err.line == 10 and "points for project 'a': '1e400' is out of range" in str(err)
+
+
+def test_the_largest_allowed_amounts_are_read():
+    text = pb_text(f"budget;{'9' * 30}", "project_id;cost\na;1.5e30\nb;1e-30\nc;1/3", "voter_id;vote\n1;a")
+    election = pabulib.loads(text)
+    assert election.budget == 10**30 - 1
+    assert [p.cost for p in election.projects] == [15 * 10**29, Fraction(1, 10**30), Fraction(1, 3)]
+
+
+@pytest.mark.parametrize("budget", ["0", "-5", "0.0", "-1e3"])
+def test_zero_or_negative_budget_is_refused(budget):
+    err = error(pb_text(f"budget;{budget}", "project_id;cost\na;1", "voter_id;vote"))
+    assert err.line == 3 and "budget must be positive" in str(err)
+
+
+def test_a_long_value_is_cut_short_in_the_message():
+    err = error(pb_text("budget;" + "x" * 100_000, "project_id;cost\na;1", "voter_id;vote"))
+    assert str(err) == "line 3: budget: not a number: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…'"
+
+
+@pytest.mark.parametrize("text", ["1_000", "inf", "nan", "1/0", "e5", ".", "1e", "0x10", "١٢"])
+def test_exact_reads_only_plain_numbers(text):
+    with pytest.raises(ValueError):
+        exact(text)
+
+
+def test_format_amount_is_linear_and_refuses_what_it_cannot_write():
+    start = time.process_time()
+    assert format_amount(Fraction(1, 2**2000 * 5**3000)).startswith("0.000")
+    with pytest.raises(ValueError, match="too large to write"):
+        format_amount(Fraction(1, 10**1_000_000))
+    with pytest.raises(ValueError, match="too large to write"):
+        format_amount(10**5000)
+    assert time.process_time() - start < 1
+
+
+# --- the file's own counts ----------------------------------------------------------------
+
+
+def _count_problem(text: str) -> PabulibError:
+    err = error(text)
+    result = pabulib.parse(text, lenient=True)
+    assert [str(w) for w in result.warnings] == [str(err)]
+    return err
+
+
+def test_num_votes_must_match_the_ballots():
+    err = _count_problem(APPROVAL.replace("num_votes;4", "num_votes;5"))
+    assert str(err) == "line 5: META says num_votes 5 but the file has 4 ballots"
+
+
+def test_num_projects_must_match_the_projects():
+    err = _count_problem(APPROVAL.replace("num_projects;3", "num_projects;2"))
+    assert str(err) == "line 4: META says num_projects 2 but the file has 3 projects"
+
+
+def test_a_count_that_is_not_a_whole_number_is_refused():
+    err = _count_problem(APPROVAL.replace("num_votes;4", "num_votes;" + "9" * 5000))
+    assert err.line == 5 and "META num_votes: not a whole number" in str(err)
+
+
+def test_votes_column_must_match_the_ballots():
+    err = _count_problem(APPROVAL.replace("p2;40;3;", "p2;40;4;").replace("p3;30;1;", "p3;30;7;"))
+    assert str(err) == (
+        "line 13: PROJECTS: project 'p2': votes column says 4 but 3 counted ballots contain it (and 1 more projects)"
+    )
+
+
+RANKED = pb_text(
+    "budget;10\nvote_type;ordinal\nnum_votes;3",
+    "project_id;cost;votes;score\na;5;3;8\nb;5;2;3\nc;5;1;1",
+    "voter_id;vote\n1;a,b,c\n2;a,b\n3;a",
+)
+
+
+def test_ranked_score_column_is_k_to_1_per_ranking():
+    # a: 3 + 2 + 1, b: 2 + 1, c: 1 (a ranking of k projects gives k, k-1, ..., 1)
+    assert pabulib.parse(RANKED.replace("a;5;3;8", "a;5;3;6")).warnings == ()
+    err = _count_problem(RANKED)
+    assert (
+        str(err)
+        == "line 8: PROJECTS: project 'a': score column says 8 but 6 is what the counted ballots give"
+    )
+
+
+def test_points_score_column_is_the_total_points():
+    text = pb_text(
+        "budget;10\nvote_type;cumulative",
+        "project_id;cost;votes;score\np;4;2;1.5\nq;8;1;None",
+        "voter_id;vote;points\n1;p;0.5\n2;p,q;1,2",
+    )
+    assert pabulib.loads(text).projects[0].cost == 4
+    err = _count_problem(text.replace("p;4;2;1.5", "p;4;2;2"))
+    assert "score column says 2 but 1.5 is what the counted ballots give" in str(err)
+
+
+def test_a_file_cut_short_is_refused_and_lenient_warns(pabulib_dir):
+    lines = (pabulib_dir / "Poland_Gdynia_2020_Leszczynki__small.pb").read_text(encoding="utf-8").splitlines()
+    votes_at = lines.index("VOTES")
+    cut = "\n".join(lines[: votes_at + 2 + 90]) + "\n"
+    err = error(cut)
+    assert "META says num_votes 675 but the file has 90 ballots" in str(err)
+    result = pabulib.parse(cut, lenient=True)
+    assert len(result.election.votes) == 90
+    assert "num_votes 675" in str(result.warnings[0])
+    assert any("votes column" in str(w) for w in result.warnings)

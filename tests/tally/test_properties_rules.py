@@ -28,7 +28,7 @@ from pb.tally import (
     tally,
 )
 from pb.tally.certificate import verify_certificate
-from pb.tally.rules.mes import MESContext, _add1, _add1_naive
+from pb.tally.rules.mes import MESContext, _add1
 from pb.tally.utility import prepare
 from tests.strategies import approval_elections, elections
 from tests.tally import reference_impl as ref
@@ -44,7 +44,8 @@ RULE_CALLS = [
     ("mes", {"completion": "add1-greedy"}),
     ("phragmen", {}),
 ]
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# No max_examples here: the hypothesis profile (dev or ci, see conftest.py) decides how many.
+FAST = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def calls(e: Election):
@@ -152,7 +153,7 @@ def test_add1_is_stepping_one_unit_at_a_time(e, utility, tb):
     assume(e.budget <= 30)
     ctx = MESContext(prepare(e, utility), tb)
     fast, k_fast = _add1(ctx)
-    slow, k_slow = _add1_naive(ctx)
+    slow, k_slow = ref.add1_naive(ctx)
     assert k_fast == k_slow
     assert (fast.order if fast else None) == (slow.order if slow else None)
     out = tally(e, "mes", utility=utility, tie_break=tb, completion="add1")
@@ -226,7 +227,7 @@ def _ejr_up_to_one_violation(e: Election, selected: tuple[str, ...]) -> str | No
     return None
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(approval_elections(min_voters=1, max_voters=8))
 def test_mes_cost_satisfies_ejr_up_to_one(e):
     assume(len(e.projects) <= 6)

@@ -46,6 +46,7 @@ from pb.tally._gc import gc_paused
 from pb.tally.certificate import GroupPayment, PaymentCertificate, ProjectPayments
 from pb.tally.election import Amount, Election
 from pb.tally.outcome import Outcome, PassedOver, PassReason, Phase, Round
+from pb.tally.report import show
 from pb.tally.rules.greedy import is_exhaustive, run_greedy
 from pb.tally.tiebreak import TieBreak, TieBreakMethod, UnresolvedTie
 from pb.tally.utility import Prepared, prepare
@@ -391,20 +392,6 @@ class MESContext:
         return all(self.prep.costs[j] > left for j in self.cand if j not in chosen)
 
 
-def _add1_naive(ctx: MESContext) -> tuple[_Run | None, int]:
-    """Add1 by stepping one currency unit at a time (the definition; used by the tests)."""
-    k = 0
-    previous: _Run | None = None
-    while True:
-        run = ctx.run(ctx.share0 + k * ctx.step)
-        if ctx.selected_cost(run) > ctx.prep.budget:
-            return previous, k - 1
-        if ctx.exhaustive_for_add1(run):
-            return run, k
-        previous = run
-        k += 1
-
-
 def _add1(ctx: MESContext) -> tuple[_Run | None, int]:
     """Add1: the outcome pabutools computes with ``voter_budget_increment=1``, found fast.
 
@@ -483,8 +470,8 @@ def mes(
         run = ctx.run(share, record=True) if found is not None else None
         share_real = Fraction(share, ctx.scale)
         notes.append(
-            f"Add1 raised each voter's share from {_norm(Fraction(ctx.share0, ctx.scale))} "
-            f"to {_norm(share_real)} ({steps} steps of one currency unit)"
+            f"Add1 raised each voter's share from {show(_norm(Fraction(ctx.share0, ctx.scale)))} "
+            f"to {show(_norm(share_real))} ({steps} steps of one currency unit)"
         )
     else:
         share = ctx.share0
