@@ -19,7 +19,7 @@ from pb.auth.forms import (
     SignInForm,
 )
 from pb.extensions import db_session, limiter
-from pb.i18n import LANGUAGES, current_locale
+from pb.i18n import LANGUAGES, LOCALE_COOKIE, current_locale
 from pb.mail import MailError, send_mail
 from pb.passwords import MIN_PASSWORD_LENGTH, RESET_TOKEN_MAX_AGE_SECONDS
 from pb.security import safe_next_path
@@ -67,6 +67,11 @@ def sign_in():
         if user is None:
             form.form_errors.append(_("The e-mail address or the password is not correct."))
         else:
+            # A language chosen on the page (the switcher's cookie) wins over the one saved with the
+            # account, so the interface does not change language under the person's feet.
+            chosen = request.cookies.get(LOCALE_COOKIE)
+            if chosen in LANGUAGES and chosen != user.locale:
+                accounts.set_locale(db_session(), user, chosen)
             _start_session(user)
             flash(_("You are signed in."), "success")
             return redirect(safe_next_path(form.next.data, _home()))

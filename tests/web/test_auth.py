@@ -469,3 +469,18 @@ def test_pages_start_with_one_h1_and_label_every_field(client, make_user, sign_i
         if 'type="hidden"' not in match.group(0):
             assert f'<label for="{match.group(1)}">' in html, match.group(1)
     assert "<script" not in html  # everything works without JavaScript
+
+
+def test_signing_in_keeps_the_language_of_the_page_and_saves_it(client, session, make_user):
+    make_user("amira@example.org", locale="en_CA")
+    client.set_cookie("pb_locale", "fr_CA")
+    response = client.post(
+        "/account/sign-in",
+        data={"email": "amira@example.org", "password": "correct horse battery"},
+        follow_redirects=True,
+    )
+    assert '<html lang="fr-CA">' in response.text
+    assert "Connexion réussie." in response.text
+    session.expire_all()
+    assert session.scalars(select(User)).one().locale == "fr_CA"
+    assert '<html lang="fr-CA">' in client.get("/account/").text
