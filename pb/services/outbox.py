@@ -25,7 +25,7 @@ from pb.models import MailStatus, OutboxMail
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8  # with the delays below: about four hours before giving up
+MAX_ATTEMPTS = 8  # with the delays below: about two hours before giving up
 FIRST_RETRY_SECONDS = 60
 LONGEST_RETRY_SECONDS = 3600
 CLAIM_SECONDS = 300  # longer than any SMTP exchange; a claim not settled by then is due again
@@ -165,21 +165,35 @@ def deliver_due(
 @dataclass(frozen=True)
 class OutboxSummary:
     waiting: list[OutboxMail]  # pending or being sent, oldest first
-    failed: list[OutboxMail]  # newest first
+    failed: list[OutboxMail]  # given up, latest attempt first
+    waiting_total: int
     failed_total: int
 
 
 def undelivered_mail(session: Session, limit: int = 100) -> OutboxSummary:
     """Mail not sent yet and mail given up, for the admins (bodies are not for display)."""
+    totals = dict(
+        session.execute(
+            select(OutboxMail.status, func.count()).where(OutboxMail.status != MailStatus.SENT).group_by(
+                OutboxMail.status
+            )
+        ).all()
+    )
     waiting = session.scalars(
         select(OutboxMail)
         .where(OutboxMail.status.in_(_DUE_STATUSES))
         .order_by(OutboxMail.created_at, OutboxMail.id)
         .limit(limit)
     ).all()
-    failed_rows = select(OutboxMail).where(OutboxMail.status == MailStatus.FAILED)
     failed = session.scalars(
-        failed_rows.order_by(OutboxMail.last_attempt_at.desc(), OutboxMail.id.desc()).limit(limit)
+        select(OutboxMail)
+        .where(OutboxMail.status == MailStatus.FAILED)
+        .order_by(OutboxMail.last_attempt_at.desc(), OutboxMail.id.desc())
+        .limit(limit)
     ).all()
-    failed_total = session.scalar(select(func.count()).select_from(failed_rows.subquery())) or 0
-    return OutboxSummary(list(waiting), list(failed), failed_total)
+    return OutboxSummary(
+        waiting=list(waiting),
+        failed=list(failed),
+        waiting_total=sum(totals.get(status, 0) for status in _DUE_STATUSES),
+        failed_total=totals.get(MailStatus.FAILED, 0),
+    )
