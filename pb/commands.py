@@ -13,7 +13,8 @@ def _create_app():
     from pb import create_app
 
     context = click.get_current_context(silent=True)
-    if context is not None and context.meta.get(SKIP_DATABASE_CHECK):
+    # `pb --help` lists commands without touching the database; `pb db ...` repairs it.
+    if context is not None and (context.parent is None or context.meta.get(SKIP_DATABASE_CHECK)):
         return create_app({"CHECK_DATABASE": False})
     return create_app()
 

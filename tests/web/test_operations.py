@@ -167,6 +167,9 @@ def command_env(tmp_path, monkeypatch):
 def test_commands_refuse_an_empty_database_but_db_upgrade_creates_it(command_env, capsys):
     from pb.cli import main
 
+    assert main(["--help"]) == 0  # listing the commands needs no database
+    listing = capsys.readouterr()
+    assert "worker" in listing.out and "Traceback" not in listing.err
     assert main(["create-admin", "--email", "a@example.org", "--name", "A", "--password", "x" * 12]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.endswith("has no schema yet: run `pb db upgrade`")
