@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
 from flask import after_this_request, current_app, flash, redirect, render_template, request, session, url_for
@@ -26,8 +25,6 @@ from pb.security import safe_next_path
 from pb.services import accounts
 from pb.services.outbox import queue_mail
 from pb.web import domain_errors, request_now
-
-log = logging.getLogger(__name__)
 
 # Every answer to a reset request takes this long, whether or not a mail is queued.
 RESET_REQUEST_SECONDS = 0.25
