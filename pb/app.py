@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import Engine
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from pb.config import default_config_path, load_settings
+from pb.config import ConfigError, default_config_path, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,7 +42,95 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
+GUNICORN_WORKER_BOOT_ERROR = 3  # gunicorn's master stops ("Worker failed to boot") instead of retrying
+
+
+class DatabaseNotReady(ConfigError):
+    """The database cannot be reached, or its schema is not the one this code needs; one line."""
+
+
+def _first_line(error: BaseException) -> str:
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return lines[0].strip() if lines else type(cause).__name__
+
+
+def check_database(engine: Engine) -> None:
+    """Refuse to start on a database that is unreachable or not at the migrations' head revision."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from pb import schema
+
+    where = engine.url.render_as_string(hide_password=True)
+    script = ScriptDirectory.from_config(schema.alembic_config())
+    heads = set(script.get_heads())
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    except SQLAlchemyError as error:
+        raise DatabaseNotReady(f"cannot reach the database {where}: {_first_line(error)}") from error
+    if current == heads:
+        return
+    if not current:
+        raise DatabaseNotReady(f"the database {where} has no schema yet: run `pb db upgrade`")
+    at = ", ".join(sorted(current))
+    known = {revision.revision for revision in script.walk_revisions()}
+    if current - known:
+        raise DatabaseNotReady(
+            f"the database is at revision {at}, which this version of pb does not know: "
+            "run the pb release that migrated it"
+        )
+    raise DatabaseNotReady(
+        f"the database is at revision {at} and pb needs {', '.join(sorted(heads))}: run `pb db upgrade`"
+    )
+
+
+def _open_database(app: Flask, check: bool) -> None:
+    from pb import extensions
+
+    try:
+        extensions.init_database(app)
+    except (ArgumentError, ImportError) as error:
+        # The message of a URL that does not parse could echo a password: name the setting only.
+        raise ConfigError(
+            "invalid setting app.database_url (PB_DATABASE_URL): not a database URL such as "
+            f"postgresql+psycopg://user@host/pb ({type(error).__name__})"
+        ) from error
+    if check:
+        check_database(app.extensions["pb.db"].engine)
+
+
+def _deliver_mail_from_a_thread(app: Flask) -> None:
+    """In development the web process delivers the outbox itself, from its first request on."""
+    from pb.mail import THREAD_KEY, start_delivery_thread
+
+    lock = threading.Lock()
+
+    @app.before_request
+    def start_mail_delivery() -> None:
+        if THREAD_KEY not in app.extensions:
+            with lock:
+                if THREAD_KEY not in app.extensions:
+                    start_delivery_thread(app)
+
+
+def _served_by_gunicorn() -> bool:
+    return os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/")
+
+
 def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    try:
+        return _build_app(overrides)
+    except ConfigError as error:
+        if not _served_by_gunicorn():
+            raise
+        # One line for the operator instead of a traceback in every worker.
+        print(f"pb: {error}", file=sys.stderr, flush=True)
+        raise SystemExit(GUNICORN_WORKER_BOOT_ERROR) from None
+
+
+def _build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings(default_config_path(), overrides=overrides)
     app = PbFlask(
         "pb",
@@ -58,9 +151,10 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     from pb import errors, extensions, i18n, security
 
-    extensions.init_database(app)
+    # ``pb db upgrade`` passes CHECK_DATABASE=False: it is what brings an old or empty database up to date.
+    _open_database(app, check=settings.get("CHECK_DATABASE", True))
     extensions.csrf.init_app(app)
-    extensions.limiter.init_app(app)
+    extensions.init_limiter(app)
     security.init_security(app)
     i18n.init_i18n(app, str(PROJECT_ROOT / "translations"))
     errors.init_errors(app)
@@ -76,4 +170,6 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth_bp, url_prefix="/account")
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    if settings["ENV"] == "development":
+        _deliver_mail_from_a_thread(app)
     return app

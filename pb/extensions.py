@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g
+from flask.logging import default_handler
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -18,7 +20,38 @@ from pb.db import make_engine, make_session_factory, utcnow
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# When the rate-limit storage (Redis) is down, count in this process's memory instead of failing the
+# request; Flask-Limiter logs "Rate limit storage unreachable" and checks the storage again later.
+limiter = Limiter(
+    key_func=get_remote_address, default_limits=[], in_memory_fallback_enabled=True, swallow_errors=True
+)
+REDIS_TIMEOUT_SECONDS = 1.0
+
+
+def uses_redis(storage_uri: str) -> bool:
+    return storage_uri.split(":", 1)[0].startswith(("redis", "rediss"))
+
+
+def init_limiter(app: Flask) -> None:
+    if uses_redis(app.config["RATELIMIT_STORAGE_URI"]):
+        # A Redis that does not answer costs a request at most a second, not a worker's timeout.
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS",
+            {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": REDIS_TIMEOUT_SECONDS},
+        )
+    limiter.init_app(app)
+    limiter_log = logging.getLogger("flask-limiter")
+    if not _has_real_handler(limiter_log):
+        # Its only handler is a NullHandler: without this, the fallback warning would go nowhere.
+        limiter_log.addHandler(default_handler)
+
+
+def _has_real_handler(logger: logging.Logger | None) -> bool:
+    while logger is not None:
+        if any(not isinstance(handler, logging.NullHandler) for handler in logger.handlers):
+            return True
+        logger = logger.parent if logger.propagate else None
+    return False
 
 
 @dataclass

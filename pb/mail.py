@@ -1,8 +1,12 @@
-"""Sending e-mail.
+"""Handing e-mail to a transport, and the worker that delivers the outbox.
 
-The ``console`` backend (development and tests) prints each message to standard output and
-keeps the latest ones in :func:`outbox`, so that tests can read what was sent. The ``smtp``
-backend hands the message to the server named by the ``MAIL_*`` settings.
+No request sends mail: a view queues it with :func:`pb.services.outbox.queue_mail` in the
+transaction of the change that causes it, and a worker delivers it (``pb worker`` in
+production, a thread of the web process in development, see :func:`start_delivery_thread`).
+
+The ``console`` transport (development and tests) prints each message and keeps the latest
+ones in :func:`console_messages`; the ``smtp`` transport hands it to the server named by the
+``MAIL_*`` settings.
 """
 
 from __future__ import annotations
@@ -11,22 +15,31 @@ import logging
 import smtplib
 import ssl
 import sys
+import threading
 from collections import deque
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Protocol
 
-from flask import Flask, current_app
+from flask import Flask
 
 log = logging.getLogger(__name__)
 
-OUTBOX_KEY = "pb.mail.outbox"
-OUTBOX_SIZE = 100
+CONSOLE_KEY = "pb.mail.console"
+CONSOLE_SIZE = 100
 SMTP_TIMEOUT_SECONDS = 15
+THREAD_KEY = "pb.mail.thread"
+WORKER_INTERVAL_SECONDS = 5.0
+THREAD_INTERVAL_SECONDS = 1.0
 
 
 class MailError(Exception):
-    """The message could not be handed to the mail server."""
+    """The message could not be handed over; ``permanent`` when trying again cannot help."""
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)
@@ -37,58 +50,117 @@ class Mail:
     body: str
 
 
-def outbox(app: Flask | None = None) -> deque[Mail]:
-    """The latest messages the console backend sent, oldest first."""
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    return app.extensions.setdefault(OUTBOX_KEY, deque(maxlen=OUTBOX_SIZE))
+class Transport(Protocol):
+    def send(self, to: str, subject: str, body: str) -> None:
+        """Hand one plain-text message over, or raise :class:`MailError`."""
 
 
-def _as_email_message(mail: Mail) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = mail.sender
-    message["To"] = mail.to
-    message["Subject"] = mail.subject
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=mail.sender.rpartition("@")[2] or None)
-    message.set_content(mail.body)
-    return message
+def console_messages(app: Flask) -> deque[Mail]:
+    """The latest messages the console transport printed, oldest first."""
+    return app.extensions.setdefault(CONSOLE_KEY, deque(maxlen=CONSOLE_SIZE))
 
 
-def _send_console(app: Flask, mail: Mail) -> None:
-    outbox(app).append(mail)
-    text = f"----- mail (console backend) -----\nFrom: {mail.sender}\nTo: {mail.to}\n"
-    text += f"Subject: {mail.subject}\n\n{mail.body}\n----- end of mail -----"
-    print(text, file=sys.stdout, flush=True)
+@dataclass
+class ConsoleTransport:
+    sender: str
+    printed: deque[Mail]
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        mail = Mail(self.sender, to, subject, body)
+        self.printed.append(mail)
+        text = f"----- mail (console backend) -----\nFrom: {mail.sender}\nTo: {mail.to}\n"
+        text += f"Subject: {mail.subject}\n\n{mail.body}\n----- end of mail -----"
+        print(text, file=sys.stdout, flush=True)
 
 
-def _send_smtp(app: Flask, mail: Mail) -> None:
-    config = app.config
-    server, port = config["MAIL_SERVER"], config["MAIL_PORT"]
-    context = ssl.create_default_context()
-    if port == 465:  # implicit TLS
-        connection: smtplib.SMTP = smtplib.SMTP_SSL(
-            server, port, timeout=SMTP_TIMEOUT_SECONDS, context=context
-        )
-    else:
-        connection = smtplib.SMTP(server, port, timeout=SMTP_TIMEOUT_SECONDS)
-    with connection:
-        if port != 465 and config["MAIL_USE_TLS"]:
-            connection.starttls(context=context)
-        if config["MAIL_USERNAME"]:
-            connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-        connection.send_message(_as_email_message(mail))
+def _is_permanent(error: Exception) -> bool:
+    """A 5xx answer about the message or its recipient; a failed login is the site's problem, not the mail's."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(500 <= code < 600 for code, _message in error.recipients.values())
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return False
+    return isinstance(error, smtplib.SMTPResponseException) and 500 <= error.smtp_code < 600
 
 
-def send_mail(to: str, subject: str, body: str) -> Mail:
-    """Send a plain-text message from ``MAIL_SENDER`` through the configured backend; :class:`MailError` if it fails."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    mail = Mail(sender=app.config["MAIL_SENDER"], to=to, subject=str(subject), body=str(body))
-    if app.config["MAIL_BACKEND"] == "smtp":
+@dataclass
+class SmtpTransport:
+    sender: str
+    server: str
+    port: int
+    username: str = ""
+    password: str = ""
+    use_tls: bool = True
+    timeout: float = SMTP_TIMEOUT_SECONDS
+
+    def _message(self, to: str, subject: str, body: str) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = to
+        message["Subject"] = subject
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
+        message.set_content(body)
+        return message
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.port == 465:  # implicit TLS
+            return smtplib.SMTP_SSL(
+                self.server, self.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
+        return smtplib.SMTP(self.server, self.port, timeout=self.timeout)
+
+    def send(self, to: str, subject: str, body: str) -> None:
         try:
-            _send_smtp(app, mail)
+            with self._connect() as connection:
+                if self.port != 465 and self.use_tls:
+                    connection.starttls(context=ssl.create_default_context())
+                if self.username:
+                    connection.login(self.username, self.password)
+                connection.send_message(self._message(to, subject, body))
         except (smtplib.SMTPException, OSError) as error:
-            raise MailError(f"could not send mail through {app.config['MAIL_SERVER']}: {error}") from error
-    else:
-        _send_console(app, mail)
-    log.info("mail sent: %s", mail.subject)
-    return mail
+            raise MailError(f"{self.server}:{self.port}: {error}", permanent=_is_permanent(error)) from error
+
+
+def transport_for(app: Flask) -> Transport:
+    config = app.config
+    if config["MAIL_BACKEND"] == "smtp":
+        return SmtpTransport(
+            sender=config["MAIL_SENDER"],
+            server=config["MAIL_SERVER"],
+            port=config["MAIL_PORT"],
+            username=config["MAIL_USERNAME"],
+            password=config["MAIL_PASSWORD"],
+            use_tls=config["MAIL_USE_TLS"],
+        )
+    return ConsoleTransport(config["MAIL_SENDER"], console_messages(app))
+
+
+def deliver_now(app: Flask):
+    """One delivery round: every mail that is due, through the app's transport."""
+    from pb.services.outbox import deliver_due
+
+    database = app.extensions["pb.db"]
+    return deliver_due(database.session_factory, transport_for(app), app.extensions["pb.clock"]())
+
+
+def deliver_until(app: Flask, stop: threading.Event, interval: float = WORKER_INTERVAL_SECONDS) -> None:
+    """Deliver due mail every ``interval`` seconds until ``stop`` is set; a round that fails is logged."""
+    while not stop.is_set():
+        try:
+            report = deliver_now(app)
+            if report.claimed:
+                log.info("mail delivery: %s", report)
+        except Exception:  # the database may be briefly away: log it and keep going
+            log.exception("mail delivery round failed")
+        stop.wait(interval)
+
+
+def start_delivery_thread(app: Flask, interval: float = THREAD_INTERVAL_SECONDS) -> threading.Event:
+    """Deliver mail from a daemon thread of this process (development and the demo); set the event to stop."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=deliver_until, args=(app, stop, interval), name="pb-mail-delivery", daemon=True
+    )
+    app.extensions[THREAD_KEY] = (thread, stop)
+    thread.start()
+    return stop

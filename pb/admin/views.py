@@ -12,6 +12,7 @@ from pb.extensions import db_session
 from pb.models import Role, User
 from pb.security import role_required
 from pb.services import accounts
+from pb.services.outbox import MAX_ATTEMPTS, undelivered_mail
 from pb.web import domain_errors, page_number
 
 PAGE_SIZE = 50
@@ -89,4 +90,13 @@ def grant_role(user_id: int):
 def revoke_role(user_id: int):
     return _change_role(
         user_id, accounts.revoke_role, lambda **names: _("%(name)s no longer has the role %(role)s.", **names)
+    )
+
+
+@bp.get("/outbox")
+@role_required("admin")
+def list_outbox():
+    """Mail waiting to be sent and mail given up; never the bodies, which can hold one-time links."""
+    return render_template(
+        "admin/list_outbox.html", summary=undelivered_mail(db_session()), max_attempts=MAX_ATTEMPTS
     )

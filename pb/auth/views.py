@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import logging
+import time
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import after_this_request, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -20,13 +20,14 @@ from pb.auth.forms import (
 )
 from pb.extensions import db_session, limiter
 from pb.i18n import LANGUAGES, LOCALE_COOKIE, current_locale
-from pb.mail import MailError, send_mail
 from pb.passwords import MIN_PASSWORD_LENGTH, RESET_TOKEN_MAX_AGE_SECONDS
 from pb.security import safe_next_path
 from pb.services import accounts
-from pb.web import domain_errors
+from pb.services.outbox import queue_mail
+from pb.web import domain_errors, request_now
 
-log = logging.getLogger(__name__)
+# Every answer to a reset request takes this long, whether or not a mail is queued.
+RESET_REQUEST_SECONDS = 0.25
 
 
 @bp.context_processor
@@ -158,7 +159,8 @@ def change_password():
     return redirect(url_for("auth.account"))
 
 
-def _send_reset_mail(reset: accounts.PasswordReset) -> None:
+def _queue_reset_mail(reset: accounts.PasswordReset) -> None:
+    """Queue the link in the account's language; the worker sends it after this request commits."""
     link = url_for("auth.reset_password", token=reset.token, _external=True)
     locale = reset.user.locale if reset.user.locale in LANGUAGES else current_locale()
     with force_locale(locale):
@@ -175,11 +177,21 @@ def _send_reset_mail(reset: accounts.PasswordReset) -> None:
             minutes=RESET_TOKEN_MAX_AGE_SECONDS // 60,
             link=link,
         )
-    try:
-        send_mail(reset.user.email, subject, body)
-    except MailError:
-        # The visitor sees the same page either way; a failure must not tell them the account exists.
-        log.exception("password reset mail not sent")
+    queue_mail(db_session(), reset.user.email, subject, body, request_now())
+
+
+def _answer_no_sooner_than(seconds: float) -> None:
+    """Hold the response until ``seconds`` after now, once the request's transaction is committed.
+
+    Queuing a mail writes a row and an unknown address writes nothing; waiting for the same
+    total time hides that difference, so the timing does not tell which addresses have accounts.
+    """
+    deadline = time.monotonic() + seconds
+
+    @after_this_request
+    def wait(response):
+        time.sleep(max(deadline - time.monotonic(), 0))
+        return response
 
 
 @bp.route("/reset-password", methods=["GET", "POST"])
@@ -187,11 +199,12 @@ def _send_reset_mail(reset: accounts.PasswordReset) -> None:
 def request_password_reset():
     form = PasswordResetRequestForm()
     if form.validate_on_submit():
+        _answer_no_sooner_than(RESET_REQUEST_SECONDS)
         reset = accounts.request_password_reset(
             db_session(), current_app.config["SECRET_KEY"], form.email.data
         )
         if reset is not None:
-            _send_reset_mail(reset)
+            _queue_reset_mail(reset)
         # The same answer whether or not the address has an account, so that no one can find out which do.
         flash(
             _(

@@ -9,6 +9,7 @@ from pb.models.cycle import (
     Phase,
     PhaseClosure,
 )
+from pb.models.outbox import MailStatus, OutboxMail
 from pb.models.user import Role, RoleGrant, User
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "Category",
     "Cycle",
     "District",
+    "MailStatus",
+    "OutboxMail",
     "Phase",
     "PhaseClosure",
     "Role",

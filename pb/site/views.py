@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+import logging
+
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
-from pb.extensions import db_session
+from pb.extensions import database, db_session, limiter, uses_redis
 from pb.i18n import LOCALE_COOKIE
 from pb.security import safe_next_path
 from pb.services.accounts import set_locale
@@ -12,6 +15,8 @@ from pb.site import bp
 from pb.site.forms import LanguageForm
 
 ONE_YEAR = 365 * 24 * 3600
+
+log = logging.getLogger(__name__)
 
 
 @bp.post("/language")
@@ -33,7 +38,31 @@ def switch_language():
     return response
 
 
+def _database_up() -> bool:
+    try:
+        with database().engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        log.exception("health check: the database is down")
+        return False
+    return True
+
+
+def _redis_up() -> bool:
+    if limiter.storage.check():
+        return True
+    log.error("health check: the rate-limit storage (Redis) is down")
+    return False
+
+
 @bp.get("/healthz")
 def health():
-    db_session().execute(text("SELECT 1"))
-    return {"status": "ok"}
+    """200 when everything the site needs answers; 503 naming what does not (details go to the log)."""
+    checks = {"database": _database_up()}
+    if uses_redis(current_app.config["RATELIMIT_STORAGE_URI"]):
+        checks["redis"] = _redis_up()
+    body = {name: "ok" if up else "down" for name, up in checks.items()}
+    down = [name for name, up in checks.items() if not up]
+    if down:
+        return {"status": "down", "down": down, **body}, 503
+    return {"status": "ok", **body}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import sessionmaker
 
 from tests.browser.conftest import Site, assert_accessible, axe_violations
 
@@ -66,6 +67,23 @@ def with_cycle(endpoint_name: str) -> Callable[[Site], str]:
     return lambda site: (site.cycle(), site.url_for(endpoint_name))[1]
 
 
+def queue_mails(session) -> None:
+    """One mail waiting and one failed, for the outbox page."""
+    from pb.db import utcnow
+    from pb.mail import MailError
+    from pb.services.outbox import deliver_due, queue_mail
+
+    class Refusing:
+        def send(self, to, subject, body):
+            raise MailError("550 5.1.1 No such mailbox", permanent=True)
+
+    queue_mail(session, "gone@example.org", "Choose a new password", "Secret link", utcnow())
+    session.commit()
+    deliver_due(sessionmaker(bind=session.get_bind()), Refusing(), utcnow())
+    queue_mail(session, "later@example.org", "Choose a new password", "Secret link", utcnow())
+    session.commit()
+
+
 PAGES = [
     # Public pages
     PageCase("home", with_cycle("cycles.list_cycles")),
@@ -91,6 +109,11 @@ PAGES = [
     PageCase(
         "admin-account",
         lambda site: site.url_for("admin.show_account", user_id=site.account("staff").id),
+        user="admin",
+    ),
+    PageCase(
+        "admin-outbox",
+        lambda site: (site.once("outbox", queue_mails), site.url_for("admin.list_outbox"))[1],
         user="admin",
     ),
     # Error pages

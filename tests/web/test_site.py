@@ -145,7 +145,7 @@ def test_security_headers(client):
 
 
 def test_health_check(client):
-    assert client.get("/healthz").json == {"status": "ok"}
+    assert client.get("/healthz").json == {"status": "ok", "database": "ok"}
 
 
 class TestCsrf:
