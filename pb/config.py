@@ -39,6 +39,13 @@ def _integer(value: Any) -> int:
     return int(value)
 
 
+def _positive_integer(value: Any) -> int:
+    number = _integer(value)
+    if number <= 0:
+        raise ValueError("expected a whole number above 0")
+    return number
+
+
 def _text(value: Any) -> str:
     if not isinstance(value, str | int):
         raise ValueError("expected text")
@@ -101,6 +108,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("mail", "mail_sender", _text, "pb@localhost"),
     Setting("limits", "ratelimit_storage_uri", _text, "memory://"),
     Setting("limits", "sign_in_rate_limit", _text, "10 per minute"),
+    Setting("limits", "account_rate_limit", _text, "20 per hour"),
+    # Residents; "staff" is any account holding a role besides resident (staff, auditor, admin).
+    Setting("sessions", "session_idle_minutes", _positive_integer, 120),
+    Setting("sessions", "session_lifetime_hours", _positive_integer, 30 * 24),
+    Setting("sessions", "staff_session_idle_minutes", _positive_integer, 30),
+    Setting("sessions", "staff_session_lifetime_hours", _positive_integer, 12),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from dataclasses import dataclass
 
@@ -17,13 +18,33 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pb.db import make_engine, make_session_factory, utcnow
 
+
+def client_network() -> str:
+    """The rate-limit key of the visitor's address: an IPv4 address as it is, an IPv6 address by its /64.
+
+    One IPv6 subscriber is usually handed a whole /64, so counting single IPv6 addresses would give
+    them billions of fresh counters. An IPv4 address written as IPv6 (``::ffff:192.0.2.7``) counts as
+    the IPv4 address. The address is ``request.remote_addr``, which ``proxy_count`` governs.
+    """
+    remote = get_remote_address() or ""
+    try:
+        address = ipaddress.ip_address(remote)
+    except ValueError:
+        return remote
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 # When the rate-limit storage (Redis) is down, count in this process's memory instead of failing the
 # request; Flask-Limiter logs "Rate limit storage unreachable" and checks the storage again later.
 limiter = Limiter(
-    key_func=get_remote_address, default_limits=[], in_memory_fallback_enabled=True, swallow_errors=True
+    key_func=client_network, default_limits=[], in_memory_fallback_enabled=True, swallow_errors=True
 )
 REDIS_TIMEOUT_SECONDS = 1.0
 

@@ -2,16 +2,53 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from pb.models import User
 
 _hasher = PasswordHasher()
 RESET_TOKEN_MAX_AGE_SECONDS = 60 * 60
 MIN_PASSWORD_LENGTH = 10
+# zxcvbn scores 0-4; 2 means "more than a million guesses", enough against rate-limited online
+# guessing (NIST 800-63B asks to refuse common, repetitive and context-specific passwords).
+MIN_PASSWORD_SCORE = 2
+_ZXCVBN_MAX_LENGTH = 72  # zxcvbn refuses longer input; its cost grows fast with length
+
+# The 30,000 most common passwords of leaked password lists, as zxcvbn ships them (lower case).
+_COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def is_common_password(password: str) -> bool:
+    """Whether the password, in any case, is on the shipped list of the most common leaked passwords."""
+    return password.strip().lower() in _COMMON_PASSWORDS
+
+
+def _personal_words(personal: Iterable[str]) -> list[str]:
+    """Each text (e-mail address, name), its words, and its words run together ("amirakhan")."""
+    words: list[str] = []
+    for text in personal:
+        parts = re.findall(r"\w+", text.lower())
+        words += [text.lower(), "".join(parts), *parts]
+    return [word for word in dict.fromkeys(words) if word]
+
+
+def is_easy_to_guess(password: str, personal: Iterable[str] = ()) -> bool:
+    """Whether an attacker would find the password in under a million guesses.
+
+    zxcvbn looks for dictionary words, names, dates, keyboard rows, repeats and sequences, and the
+    words of ``personal`` (the person's e-mail address and name). Only the first 72 characters are
+    scored: a longer password is weak only if its start already is.
+    """
+    result = zxcvbn(password[:_ZXCVBN_MAX_LENGTH], user_inputs=_personal_words(personal))
+    return result["score"] < MIN_PASSWORD_SCORE
 
 
 def hash_password(password: str) -> str:

@@ -1,26 +1,96 @@
-"""The web side of security: signed-in users, session cookies, headers, roles, redirects."""
+"""The web side of security: signed-in users, session cookies, headers, roles, redirects.
+
+A session is the signed cookie naming the account and its session generation (see
+``pb.services.accounts``), plus the times it started and was last used. Both times are checked
+against the settings on every request: a session ends after ``session_idle_minutes`` without a
+request or ``session_lifetime_hours`` after sign-in (the ``staff_`` settings for any account with
+a role besides resident). The cookie is signed, so a browser cannot move either time.
+"""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, current_app, flash, request, session
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import login_user
 
 from pb.extensions import db_session, login_manager
 from pb.models import Role, User
+from pb.web import request_now
+
+SESSION_STARTED = "_pb_started"  # epoch seconds of the sign-in
+SESSION_SEEN = "_pb_seen"  # epoch seconds of the last request, to the minute
+_SEEN_RESOLUTION_SECONDS = 60  # rewrite the cookie at most once a minute
+_LOGIN_KEYS = ("_user_id", "_fresh", "_id", SESSION_STARTED, SESSION_SEEN)
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def session_limits(user: User) -> tuple[timedelta, timedelta]:
+    """How long a session of ``user`` may stay idle, and how long it may last in all."""
+    config = current_app.config
+    if user.roles - {Role.RESIDENT}:
+        return (
+            timedelta(minutes=config["STAFF_SESSION_IDLE_MINUTES"]),
+            timedelta(hours=config["STAFF_SESSION_LIFETIME_HOURS"]),
+        )
+    return timedelta(minutes=config["SESSION_IDLE_MINUTES"]), timedelta(
+        hours=config["SESSION_LIFETIME_HOURS"]
+    )
+
+
+def _now_seconds() -> int:
+    return int(request_now().timestamp())
+
+
+def start_session(user: User) -> None:
+    """Sign ``user`` in with a fresh session: nothing set before it (by an attacker, say) survives."""
+    session.clear()
+    login_user(user)
+    session[SESSION_STARTED] = session[SESSION_SEEN] = _now_seconds()
+
+
+def renew_session(user: User) -> None:
+    """Keep this browser signed in after its own action ended every session of ``user``.
+
+    The new session keeps the old one's start, so renewing never extends its lifetime.
+    """
+    started = session.get(SESSION_STARTED)
+    start_session(user)
+    if isinstance(started, int):
+        session[SESSION_STARTED] = started
+
+
+def _end_session() -> None:
+    for key in _LOGIN_KEYS:
+        session.pop(key, None)
 
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    user_id, _, stamp = session_id.partition(":")
+    user_id, _sep, _generation = session_id.partition(":")
     if not user_id.isdigit():
         return None
     user = db_session().get(User, int(user_id))
     if user is None or not user.is_active or user.get_id() != session_id:
+        _end_session()  # signed out elsewhere, password or roles changed, or deactivated
         return None
+    started, seen = session.get(SESSION_STARTED), session.get(SESSION_SEEN)
+    if not isinstance(started, int) or not isinstance(seen, int):
+        _end_session()
+        return None
+    now = _now_seconds()
+    idle, lifetime = session_limits(user)
+    if now - seen >= idle.total_seconds() or now - started >= lifetime.total_seconds():
+        _end_session()
+        flash(_("Your session has ended. Please sign in again."), "info")
+        return None
+    if now - seen >= _SEEN_RESOLUTION_SECONDS:
+        session[SESSION_SEEN] = now
     return user
 
 
@@ -40,6 +110,11 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if "_user_id" in session:
+        # Pages for a signed-in person must not stay in a shared browser's or a proxy's cache.
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

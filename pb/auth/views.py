@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from flask import after_this_request, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from pb.auth import bp
 from pb.auth.forms import (
@@ -18,10 +19,10 @@ from pb.auth.forms import (
     RegisterForm,
     SignInForm,
 )
-from pb.extensions import db_session, limiter
+from pb.extensions import client_network, db_session, limiter
 from pb.i18n import LANGUAGES, LOCALE_COOKIE, current_locale
 from pb.passwords import MIN_PASSWORD_LENGTH, RESET_TOKEN_MAX_AGE_SECONDS
-from pb.security import safe_next_path
+from pb.security import safe_next_path, start_session
 from pb.services import accounts
 from pb.services.outbox import queue_mail
 from pb.web import domain_errors, request_now
@@ -36,17 +37,34 @@ def _password_rules() -> dict:
 
 
 def _sign_in_limit() -> str:
+    """Attempts per visitor address (an IPv6 address counts by its /64: ``client_network``)."""
     return current_app.config["SIGN_IN_RATE_LIMIT"]
+
+
+def _account_limit() -> str:
+    """Attempts per account, from whatever addresses they come (guessing spread over many)."""
+    return current_app.config["ACCOUNT_RATE_LIMIT"]
+
+
+def _account_key(name: str) -> str:
+    # Hashed, so the limiter's storage (Redis) holds no e-mail address and keys have one length.
+    return "account:" + hashlib.sha256(name.encode()).hexdigest()[:32]
+
+
+def _named_account() -> str:
+    """The rate-limit key of the account a sign-in or reset form names, known or not."""
+    return _account_key(accounts.normalize_email(request.form.get("email", "")))
+
+
+def _signed_in_account() -> str:
+    """The rate-limit key of the signed-in account (the address for anyone else)."""
+    if current_user.is_authenticated:
+        return _account_key(f"id:{current_user.id}")
+    return client_network()
 
 
 def _home() -> str:
     return url_for("cycles.list_cycles")
-
-
-def _start_session(user) -> None:
-    # A fresh session at every sign-in: nothing set before it (by an attacker, say) survives.
-    session.clear()
-    login_user(user)
 
 
 def _no_store(response):
@@ -57,6 +75,7 @@ def _no_store(response):
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(_sign_in_limit, methods=["POST"])
+@limiter.limit(_account_limit, key_func=_named_account, methods=["POST"])
 def sign_in():
     if request.method == "GET" and current_user.is_authenticated:
         return redirect(safe_next_path(request.args.get("next"), _home()))
@@ -73,7 +92,7 @@ def sign_in():
             chosen = request.cookies.get(LOCALE_COOKIE)
             if chosen in LANGUAGES and chosen != user.locale:
                 accounts.set_locale(db_session(), user, chosen)
-            _start_session(user)
+            start_session(user)
             flash(_("You are signed in."), "success")
             return redirect(safe_next_path(form.next.data, _home()))
     return render_template("auth/sign_in.html", form=form)
@@ -91,7 +110,7 @@ def register():
                 db_session(), form.email.data, form.password.data, form.display_name.data, current_locale()
             )
         if attempt.ok:
-            _start_session(user)
+            start_session(user)
             flash(_("Welcome! Your account is ready and you are signed in."), "success")
             return redirect(_home())
     return render_template("auth/register.html", form=form)
@@ -99,6 +118,9 @@ def register():
 
 @bp.post("/sign-out")
 def sign_out():
+    if current_user.is_authenticated:
+        # Every session of the account ends, so a copied cookie stops working too.
+        accounts.sign_out(db_session(), current_user._get_current_object())
     logout_user()
     session.clear()
     flash(_("You have signed out."), "success")
@@ -140,6 +162,8 @@ def update_profile():
 
 
 @bp.post("/password")
+@limiter.limit(_sign_in_limit)
+@limiter.limit(_account_limit, key_func=_signed_in_account)
 @login_required
 def change_password():
     form = ChangePasswordForm()
@@ -150,8 +174,9 @@ def change_password():
         accounts.change_password(db_session(), user, form.current_password.data, form.new_password.data)
     if not attempt.ok:
         return _render_account(password_form=form)
-    # The password's change time is part of the session's user id: renew this session, the others end.
-    login_user(user)
+    # The change ended every session of the account: this browser, having just proved the
+    # password, gets a fresh one; the others stay ended.
+    start_session(user)
     flash(
         _("Your password has been changed. Anywhere else you were signed in, you have been signed out."),
         "success",
@@ -196,6 +221,7 @@ def _answer_no_sooner_than(seconds: float) -> None:
 
 @bp.route("/reset-password", methods=["GET", "POST"])
 @limiter.limit(_sign_in_limit, methods=["POST"])
+@limiter.limit(_account_limit, key_func=_named_account, methods=["POST"])
 def request_password_reset():
     form = PasswordResetRequestForm()
     if form.validate_on_submit():
@@ -219,6 +245,7 @@ def request_password_reset():
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@limiter.limit(_sign_in_limit, methods=["POST"])
 def reset_password(token: str):
     secret_key = current_app.config["SECRET_KEY"]
     if accounts.account_for_reset_token(db_session(), secret_key, token) is None:

@@ -30,6 +30,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Changes whenever the password does, so that reset links and sessions issued before stop working.
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session's identity (``get_id``); moving it on ends every session of the account.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     role_grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan", foreign_keys="RoleGrant.user_id"
@@ -55,7 +57,8 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return f"{self.id}:{int(self.password_changed_at.timestamp())}"
+        """The session identity: the account and its session generation (see ``end_sessions``)."""
+        return f"{self.id}:{self.session_generation}"
 
 
 class RoleGrant(Base):

@@ -1,4 +1,18 @@
-"""Accounts: registering and signing in, passwords and their reset, language, and roles."""
+"""Accounts: registering and signing in, sessions, passwords and their reset, language, roles, deactivation.
+
+Sessions: a per-account session generation, not a server-side session table
+----------------------------------------------------------------------------
+A session is the signed session cookie naming ``User.get_id()`` = account id and
+``User.session_generation``. :func:`end_sessions` moves the generation on, and from then on
+every cookie naming the old one, copies included, is refused by the user loader. It is called by
+signing out, a password change or reset, a role change and a deactivation: each of them ends
+*every* session of the account, which is all the issue asks for, so nothing needs to tell one
+session from another. Against a table of sessions (random id, its hash stored, one row a
+session) this writes nothing on an ordinary request (the idle time is kept in the signed cookie,
+see ``pb.security``), needs no clean-up of expired rows, and costs one integer column. What it
+cannot do is end one session alone or list them; if that is wanted later, a session table can
+replace it behind the same two functions (:func:`end_sessions`, ``User.get_id``).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +30,8 @@ from pb.passwords import (
     MIN_PASSWORD_LENGTH,
     check_credentials,
     hash_password,
+    is_common_password,
+    is_easy_to_guess,
     make_reset_token,
     user_for_reset_token,
     verify_password,
@@ -37,8 +53,7 @@ ROLE_DESCRIPTIONS = {
     Role.AUDITOR: _l("Reads the audit log and the election records, and changes nothing."),
     Role.ADMIN: _l("Manages accounts and grants roles; can also do everything staff can."),
 }
-
-
+MAX_REASON_LENGTH = 500
 
 
 def normalize_email(email: str) -> str:
@@ -73,7 +88,7 @@ def register(
     session: Session, email: str, password: str, display_name: str, locale: str | None = None
 ) -> User:
     """A resident creates their own account; the password must pass :func:`password_problem`."""
-    problem = password_problem(password, email)
+    problem = password_problem(password, email, display_name)
     if problem:
         raise DomainError(problem, field="password")
     return create_user(session, email, password, display_name, locale)
@@ -108,14 +123,25 @@ def _next_password_change_time(previous: datetime) -> datetime:
     return now
 
 
+def end_sessions(session: Session, user: User) -> None:
+    """End every session of ``user``, in every browser, copied cookies included (see the module's docstring)."""
+    user.session_generation += 1
+    session.flush()
+
+
+def sign_out(session: Session, user: User) -> None:
+    """Signing out ends every session of the account, not only this browser's."""
+    end_sessions(session, user)
+
+
 def set_password(session: Session, user: User, new_password: str) -> None:
     """Store a new password; every session and reset link issued before stops working."""
-    problem = password_problem(new_password, user.email)
+    problem = password_problem(new_password, user.email, user.display_name)
     if problem:
         raise DomainError(problem, field="new_password")
     user.password_hash = hash_password(new_password)
     user.password_changed_at = _next_password_change_time(user.password_changed_at)
-    session.flush()
+    end_sessions(session, user)
 
 
 def change_password(session: Session, user: User, current_password: str, new_password: str) -> None:
@@ -157,29 +183,119 @@ def complete_password_reset(session: Session, secret_key: str, token: str, new_p
 
 
 def grant_role(session: Session, actor: User | None, user: User, role: Role) -> None:
-    """Give ``user`` a role; recorded in the audit log. ``actor`` None means the command line."""
+    """Give ``user`` a role; recorded in the audit log, and their sessions end (they sign in again
+    with the new role's shorter session limits). ``actor`` None means the command line."""
     if role is Role.RESIDENT or role in user.roles:
         return
     before = sorted(user.roles)
     user.role_grants.append(RoleGrant(role=role, granted_by_id=actor.id if actor else None))
-    session.flush()
+    end_sessions(session, user)
     record_change(
         session, actor, "role.grant", "user", user.id, {"roles": before}, {"roles": sorted(user.roles)}
     )
+
+
+def _active_admin_count(session: Session) -> int:
+    return (
+        session.scalar(
+            select(func.count(func.distinct(RoleGrant.user_id)))
+            .join(User, User.id == RoleGrant.user_id)
+            .where(RoleGrant.role == Role.ADMIN, User.is_active.is_(True))
+        )
+        or 0
+    )
+
+
+def _is_last_admin(session: Session, user: User) -> bool:
+    return user.is_active and Role.ADMIN in user.roles and _active_admin_count(session) <= 1
+
+
+def _revoke_problem(session: Session, actor: User, user: User, role: Role) -> str | None:
+    """Why ``actor`` may not take ``role`` from ``user``, or None when they may."""
+    if not actor.has_role(Role.ADMIN):
+        return _l("Only admins can change roles.")
+    if role not in GRANTABLE_ROLES or role not in user.roles:
+        return _l("This account does not have this role.")
+    if role is Role.ADMIN and user.id == actor.id:
+        return _l("You cannot remove your own admin role.")
+    if role is Role.ADMIN and _is_last_admin(session, user):
+        return _l("This is the last active admin account: grant the admin role to someone else first.")
+    return None
+
+
+def can_revoke_role(session: Session, actor: User, user: User, role: Role) -> bool:
+    """Whether ``actor`` may take ``role`` from ``user`` (pages offer the action only then)."""
+    return _revoke_problem(session, actor, user, role) is None
 
 
 def revoke_role(session: Session, actor: User, user: User, role: Role) -> None:
     grant = next((g for g in user.role_grants if g.role == role), None)
     if grant is None:
         return
-    if role is Role.ADMIN and user.id == actor.id:
-        raise DomainError(_l("You cannot remove your own admin role."))
+    problem = _revoke_problem(session, actor, user, role)
+    if problem:
+        raise DomainError(problem)
     before = sorted(user.roles)
     user.role_grants.remove(grant)
-    session.flush()
+    end_sessions(session, user)
     record_change(
         session, actor, "role.revoke", "user", user.id, {"roles": before}, {"roles": sorted(user.roles)}
     )
+
+
+def _deactivate_problem(session: Session, actor: User, user: User) -> str | None:
+    if not actor.has_role(Role.ADMIN):
+        return _l("Only admins can deactivate accounts.")
+    if not user.is_active:
+        return _l("This account is already deactivated.")
+    if user.id == actor.id:
+        return _l("You cannot deactivate your own account.")
+    if _is_last_admin(session, user):
+        return _l("This is the last active admin account: grant the admin role to someone else first.")
+    return None
+
+
+def can_deactivate(session: Session, actor: User, user: User) -> bool:
+    """Whether ``actor`` may deactivate ``user`` (pages offer the action only then)."""
+    return _deactivate_problem(session, actor, user) is None
+
+
+def can_reactivate(actor: User, user: User) -> bool:
+    return actor.has_role(Role.ADMIN) and not user.is_active
+
+
+def _clean_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(_l("Say why, for the audit log."), field="reason")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise DomainError(
+            _l("A reason has at most %(max)d characters.", max=MAX_REASON_LENGTH), field="reason"
+        )
+    return reason
+
+
+def deactivate_account(session: Session, actor: User, user: User, reason: str) -> None:
+    """``user`` can no longer sign in and every session of theirs ends; audited with ``reason``."""
+    reason = _clean_reason(reason)
+    problem = _deactivate_problem(session, actor, user)
+    if problem:
+        raise DomainError(problem)
+    user.is_active = False
+    end_sessions(session, user)
+    after = {"active": False, "reason": reason}
+    record_change(session, actor, "account.deactivate", "user", user.id, {"active": True}, after)
+
+
+def reactivate_account(session: Session, actor: User, user: User, reason: str) -> None:
+    """``user`` can sign in again (with their old password); audited with ``reason``."""
+    reason = _clean_reason(reason)
+    if not can_reactivate(actor, user):
+        raise DomainError(_l("This account is already active."))
+    user.is_active = True
+    session.flush()
+    after = {"active": True, "reason": reason}
+    record_change(session, actor, "account.reactivate", "user", user.id, {"active": False}, after)
 
 
 def _like_pattern(text: str) -> str:
@@ -203,15 +319,14 @@ def search_accounts(
     return users, total
 
 
-def role_history(session: Session, user: User, limit: int = 50) -> list[AuditLogEntry]:
-    """The latest audit entries about this account's roles, newest first."""
+def _history(session: Session, user: User, actions: tuple[str, ...], limit: int) -> list[AuditLogEntry]:
     return list(
         session.scalars(
             select(AuditLogEntry)
             .where(
                 AuditLogEntry.subject_type == "user",
                 AuditLogEntry.subject_id == str(user.id),
-                AuditLogEntry.action.in_(("role.grant", "role.revoke")),
+                AuditLogEntry.action.in_(actions),
             )
             .order_by(AuditLogEntry.id.desc())
             .limit(limit)
@@ -219,10 +334,31 @@ def role_history(session: Session, user: User, limit: int = 50) -> list[AuditLog
     )
 
 
-def password_problem(password: str, email: str = "") -> str | None:
-    """Why a new password is not acceptable, or None. Length beats complexity rules (NIST 800-63B)."""
+def role_history(session: Session, user: User, limit: int = 50) -> list[AuditLogEntry]:
+    """The latest audit entries about this account's roles, newest first."""
+    return _history(session, user, ("role.grant", "role.revoke"), limit)
+
+
+def status_history(session: Session, user: User, limit: int = 50) -> list[AuditLogEntry]:
+    """The latest deactivations and reactivations of this account, with their reasons, newest first."""
+    return _history(session, user, ("account.deactivate", "account.reactivate"), limit)
+
+
+def password_problem(password: str, email: str = "", display_name: str = "") -> str | None:
+    """Why a new password is not acceptable, or None (NIST 800-63B: length and a check against
+    common, guessable and personal passwords, no composition rules)."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return str(_l("Use at least %(count)d characters.", count=MIN_PASSWORD_LENGTH))
+        return _l("Use at least %(count)d characters.", count=MIN_PASSWORD_LENGTH)
     if email and password.strip().lower() == normalize_email(email):
-        return str(_l("Do not use your e-mail address as your password."))
+        return _l("Do not use your e-mail address as your password.")
+    if is_common_password(password):
+        return _l(
+            "This password is one of the most common passwords, which attackers try first. "
+            "Choose another one."
+        )
+    if is_easy_to_guess(password, (normalize_email(email).partition("@")[0], display_name)):
+        return _l(
+            "This password is too easy to guess: avoid common words, names, dates, keyboard rows "
+            "and repeated characters. A few unrelated words make a good password."
+        )
     return None

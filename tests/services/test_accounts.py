@@ -227,3 +227,125 @@ def test_search_accounts(session, make_user):
     assert emails("%") == (["c_100%@example.org"], 1)
     assert emails("_1") == (["c_100%@example.org"], 1)
     assert emails("", limit=2, offset=2) == (["c_100%@example.org"], 3)
+
+
+# Common and guessable passwords
+
+
+@pytest.mark.parametrize(
+    "password", ["password123", "PASSWORD123", "qwertyuiop", "iloveyou12", " 1234567890 "]
+)
+def test_common_passwords_are_refused_with_the_reason(session, password):
+    with pytest.raises(DomainError) as caught:
+        accounts.register(session, "amira@example.org", password, "Amira")
+    assert caught.value.field == "password"
+    assert "one of the most common passwords" in str(caught.value)
+    assert session.scalars(select(User)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("password", "name"),
+    [
+        ("aaaaaaaaaaaa", "Amira"),  # repeats
+        ("abcdefghijkl", "Amira"),  # a sequence
+        ("Password1!", "Amira"),  # a common word dressed up
+        ("amirakhan1990", "Amira Khan"),  # the person's own name and a year
+        ("zq" * 40, "Amira"),  # past zxcvbn's 72 characters, still weak
+    ],
+)
+def test_guessable_passwords_are_refused_with_the_reason(session, password, name):
+    with pytest.raises(DomainError) as caught:
+        accounts.register(session, "amira.khan@example.org", password, name)
+    assert "too easy to guess" in str(caught.value)
+
+
+def test_a_password_change_refuses_a_common_password(session, make_user):
+    user = make_user("amira@example.org")
+    with pytest.raises(DomainError) as caught:
+        accounts.change_password(session, user, PASSWORD, "password123")
+    assert caught.value.field == "new_password"
+    assert verify_password(user.password_hash, PASSWORD)
+
+
+@pytest.mark.parametrize("password", [PASSWORD, "une longue phrase", "Lakeview bus shelter 42"])
+def test_passphrases_are_accepted(session, password):
+    assert accounts.password_problem(password, "amira@example.org", "Amira") is None
+
+
+# Deactivation and who may do what
+
+
+def test_deactivating_ends_every_session_and_is_audited(session, make_user):
+    admin = make_user("admin@example.org", roles=["admin"])
+    user = make_user("amira@example.org")
+    old_session_id = user.get_id()
+    accounts.deactivate_account(session, admin, user, "  Asked by e-mail ")
+    assert not user.is_active
+    assert user.get_id() != old_session_id
+    assert accounts.authenticate(session, "amira@example.org", PASSWORD) is None
+    entry = _entries(session)[-1]
+    assert (entry.action, entry.after) == (
+        "account.deactivate",
+        {"active": False, "reason": "Asked by e-mail"},
+    )
+    assert verify_chain(session).intact
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 501])
+def test_deactivating_needs_a_reason_of_reasonable_length(session, make_user, reason):
+    admin = make_user("admin@example.org", roles=["admin"])
+    user = make_user("amira@example.org")
+    with pytest.raises(DomainError) as caught:
+        accounts.deactivate_account(session, admin, user, reason)
+    assert caught.value.field == "reason"
+    assert user.is_active
+
+
+def test_an_admin_cannot_deactivate_themselves(session, make_user):
+    admin = make_user("admin@example.org", roles=["admin"])
+    assert not accounts.can_deactivate(session, admin, admin)
+    with pytest.raises(DomainError):
+        accounts.deactivate_account(session, admin, admin, "testing")
+    assert admin.is_active
+
+
+def test_the_last_active_admin_keeps_the_role_and_the_account(session, make_user):
+    """Even an acting admin whose own account was deactivated meanwhile cannot remove the last one."""
+    stale = make_user("stale@example.org", roles=["admin"])
+    last = make_user("last@example.org", roles=["admin"])
+    stale.is_active = False
+    session.flush()
+    assert not accounts.can_revoke_role(session, stale, last, Role.ADMIN)
+    assert not accounts.can_deactivate(session, stale, last)
+    with pytest.raises(DomainError, match="last active admin"):
+        accounts.revoke_role(session, stale, last, Role.ADMIN)
+    with pytest.raises(DomainError, match="last active admin"):
+        accounts.deactivate_account(session, stale, last, "testing")
+    assert Role.ADMIN in last.roles and last.is_active
+
+
+def test_who_may_revoke_which_role(session, make_user):
+    admin = make_user("admin@example.org", roles=["admin"])
+    other_admin = make_user("other@example.org", roles=["admin"])
+    staff = make_user("staff@example.org", roles=["staff"])
+    assert accounts.can_revoke_role(session, admin, other_admin, Role.ADMIN)
+    assert not accounts.can_revoke_role(session, admin, admin, Role.ADMIN)
+    assert accounts.can_revoke_role(session, admin, staff, Role.STAFF)
+    assert not accounts.can_revoke_role(session, admin, staff, Role.AUDITOR)  # not held
+    assert not accounts.can_revoke_role(session, admin, staff, Role.RESIDENT)
+    assert not accounts.can_revoke_role(session, staff, other_admin, Role.ADMIN)  # not an admin
+    with pytest.raises(DomainError):
+        accounts.revoke_role(session, staff, other_admin, Role.ADMIN)
+
+
+def test_sign_out_and_role_changes_move_the_session_generation(session, make_user):
+    admin = make_user("admin@example.org", roles=["admin"])
+    user = make_user("amira@example.org")
+    ids = [user.get_id()]
+    accounts.sign_out(session, user)
+    ids.append(user.get_id())
+    accounts.grant_role(session, admin, user, Role.STAFF)
+    ids.append(user.get_id())
+    accounts.revoke_role(session, admin, user, Role.STAFF)
+    ids.append(user.get_id())
+    assert len(set(ids)) == 4

@@ -175,3 +175,16 @@ class TestCsrf:
         )
         assert response.status_code == 302
         assert Role.ADMIN in roles_of(session, amira)
+
+
+def test_the_last_admin_is_not_offered_to_remove_their_admin_role(client, make_user, admin):
+    page = client.get(f"/admin/accounts/{admin.id}")
+    assert "Remove the role Admin" not in page.text
+    assert f'action="/admin/accounts/{admin.id}/revoke"' not in page.text
+    assert "Grant the role Staff" in page.text
+
+
+def test_another_admin_is_offered_to_remove_the_admin_role(client, make_user, admin):
+    other = make_user("other@example.org", roles=["admin"])
+    page = client.get(f"/admin/accounts/{other.id}")
+    assert "Remove the role Admin" in page.text

@@ -440,14 +440,18 @@ def test_changing_the_password_signs_out_other_browsers(app, client, session, ma
     )
 
 
-def test_a_too_short_new_password_is_refused(client, session, make_user, sign_in):
+@pytest.mark.parametrize(
+    ("new", "message"),
+    [("short", "Use at least 10 characters."), ("aaaaaaaaaaaa", "This password is too easy to guess")],
+)
+def test_a_weak_new_password_is_refused(client, session, make_user, sign_in, new, message):
     user = make_user("amira@example.org")
     sign_in("amira@example.org")
     response = client.post(
         "/account/password",
-        data={"current_password": PASSWORD, "new_password": "short", "confirm_password": "short"},
+        data={"current_password": PASSWORD, "new_password": new, "confirm_password": new},
     )
-    assert "Use at least 10 characters." in response.text
+    assert message in response.text
     session.refresh(user)
     assert verify_password(user.password_hash, PASSWORD)
 
@@ -484,3 +488,110 @@ def test_signing_in_keeps_the_language_of_the_page_and_saves_it(client, session,
     session.expire_all()
     assert session.scalars(select(User)).one().locale == "fr_CA"
     assert '<html lang="fr-CA">' in client.get("/account/").text
+# Rate limits per account, and per IPv6 /64
+
+
+def _from(address: str) -> dict:
+    return {"environ_base": {"REMOTE_ADDR": address}}
+
+
+def change_with_a_guess(client, **options):
+    """A password change whose current password is a guess."""
+    new = "a new passphrase"
+    data = {"current_password": "guess", "new_password": new, "confirm_password": new}
+    return client.post("/account/password", data=data, **options)
+
+
+class TestAccountLimits:
+    @pytest.fixture
+    def app_settings(self, app_settings):
+        return {**app_settings, "ACCOUNT_RATE_LIMIT": "3 per hour"}
+
+    def test_sign_in_attempts_are_limited_per_account_from_any_address(self, client, make_user):
+        make_user("amira@example.org")
+        for number in range(3):
+            data = {"email": "Amira@example.org", "password": "guess"}
+            assert client.post("/account/sign-in", data=data, **_from(f"192.0.2.{number}")).status_code == 200
+        data = {"email": "amira@example.org", "password": PASSWORD}
+        assert client.post("/account/sign-in", data=data, **_from("192.0.2.99")).status_code == 429
+        assert not signed_in(client)
+        other = {"email": "bo@example.org", "password": "guess"}
+        assert client.post("/account/sign-in", data=other, **_from("192.0.2.99")).status_code == 200
+
+    def test_password_changes_are_limited_per_account(self, client, make_user, sign_in):
+        make_user("amira@example.org")
+        sign_in("amira@example.org")
+        for number in range(3):
+            assert change_with_a_guess(client, **_from(f"192.0.2.{number}")).status_code == 200
+        assert change_with_a_guess(client, **_from("192.0.2.99")).status_code == 429
+
+    def test_reset_requests_are_limited_per_account(self, client, make_user):
+        make_user("amira@example.org")
+        for number in range(3):
+            response = client.post(
+                "/account/reset-password", data={"email": "amira@example.org"}, **_from(f"192.0.2.{number}")
+            )
+            assert response.status_code == 302
+        again = client.post(
+            "/account/reset-password", data={"email": "AMIRA@example.org"}, **_from("192.0.2.99")
+        )
+        assert again.status_code == 429
+
+
+def test_password_changes_are_limited_per_address(client, make_user, sign_in):
+    make_user("amira@example.org")
+    sign_in("amira@example.org")
+    for _ in range(10):
+        assert change_with_a_guess(client).status_code == 200
+    assert change_with_a_guess(client).status_code == 429
+
+
+class TestIpv6:
+    @pytest.fixture
+    def app_settings(self, app_settings):
+        return {**app_settings, "SIGN_IN_RATE_LIMIT": "2 per hour"}
+
+    def test_ipv6_addresses_count_per_64(self, client):
+        data = {"email": "x@example.org", "password": "guess"}
+        assert client.post("/account/sign-in", data=data, **_from("2001:db8:1:2::5")).status_code == 200
+        assert client.post("/account/sign-in", data=data, **_from("2001:db8:1:2:ffff::9")).status_code == 200
+        assert client.post("/account/sign-in", data=data, **_from("2001:db8:1:2:abcd::1")).status_code == 429
+        assert client.post("/account/sign-in", data=data, **_from("2001:db8:1:3::5")).status_code == 200
+
+    def test_ipv4_addresses_count_one_by_one(self, client):
+        data = {"email": "x@example.org", "password": "guess"}
+        for _ in range(2):
+            assert client.post("/account/sign-in", data=data, **_from("192.0.2.1")).status_code == 200
+        assert client.post("/account/sign-in", data=data, **_from("::ffff:192.0.2.1")).status_code == 429
+        assert client.post("/account/sign-in", data=data, **_from("192.0.2.2")).status_code == 200
+
+
+def test_a_proxy_count_above_the_real_one_is_documented_as_unsafe():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for name in ("README.md", "config.example.toml"):
+        lines = (root / name).read_text(encoding="utf-8").splitlines()
+        text = " ".join(" ".join(line.lstrip("# ").split()) for line in lines)
+        assert "higher than the real number of proxies" in text, name
+        assert "escape rate limits" in text, name
+
+
+# Common passwords
+
+
+def test_a_common_password_is_refused_with_the_reason_in_the_visitors_language(client, session):
+    response = register(client, password="Password123")
+    assert "one of the most common passwords, which attackers try first" in response.text
+    french = client.post(
+        "/account/register",
+        data={
+            "display_name": "Amélie",
+            "email": "amelie@example.org",
+            "password": "qwertyuiop",
+            "confirm_password": "qwertyuiop",
+        },
+        headers=FRENCH,
+    )
+    assert "Ce mot de passe fait partie des plus courants" in french.text
+    assert session.scalars(select(User)).all() == []

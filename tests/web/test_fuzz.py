@@ -175,10 +175,14 @@ def targets(app, client, session, make_cycle):
 
 
 def _sign_in(client, user) -> None:
+    from pb.security import SESSION_SEEN, SESSION_STARTED
+
+    now = int(client.application.extensions["pb.clock"]().timestamp())
     with client.session_transaction() as flask_session:
         flask_session.clear()
         flask_session["_user_id"] = user.get_id()
         flask_session["_fresh"] = True
+        flask_session[SESSION_STARTED] = flask_session[SESSION_SEEN] = now
 
 
 def _refused(response) -> bool:

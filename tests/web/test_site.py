@@ -50,18 +50,15 @@ def test_language_switch_is_remembered_per_visitor(client):
     assert '<html lang="fr-CA">' in page.text
 
 
-def test_language_switch_is_remembered_per_account(app, client, session, make_user):
+def test_language_switch_is_remembered_per_account(app, client, session, make_user, sign_in):
     user = make_user("amira@example.org")
-    with client.session_transaction() as flask_session:
-        flask_session["_user_id"] = user.get_id()
-        flask_session["_fresh"] = True
+    sign_in("amira@example.org")
     client.post("/language", data={"locale": "fr_CA", "next": "/"})
     session.refresh(user)
     assert user.locale == "fr_CA"
     # A new browser without the cookie, signed in to the same account, gets French.
     other = app.test_client()
-    with other.session_transaction() as flask_session:
-        flask_session["_user_id"] = user.get_id()
+    other.post("/account/sign-in", data={"email": "amira@example.org", "password": "correct horse battery"})
     assert '<html lang="fr-CA">' in other.get("/", headers={"Accept-Language": "en"}).text
 
 
