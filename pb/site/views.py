@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -37,3 +37,11 @@ def switch_language():
 def health():
     db_session().execute(text("SELECT 1"))
     return {"status": "ok"}
+
+
+@bp.get("/transparency")
+def transparency():
+    """The audit log's head, in public: a deleted tail shows against a head noted earlier."""
+    from pb.services.audit import current_head
+
+    return render_template("site/transparency.html", head=current_head(db_session()))

@@ -89,6 +89,7 @@ def edit_form(cycle: Cycle, **overrides) -> dict:
         "tally_utility": cycle.tally_utility,
         "tally_completion": cycle.tally_completion,
         "tie_break": cycle.tie_break,
+        "version": str(cycle.version),
     }
     for name in (
         "min_projects",
