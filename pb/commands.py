@@ -115,7 +115,9 @@ PROBLEMS = {
 
 
 @audit_log.command("verify")
-@click.option("--expect-head", metavar="COUNT:HASH", help="A head published earlier; the log must pass through it.")
+@click.option(
+    "--expect-head", metavar="COUNT:HASH", help="A head published earlier; the log must pass through it."
+)
 @with_appcontext
 def audit_log_verify(expect_head: str | None) -> None:
     """Re-hash the whole log with the audit key; exit 1 naming the first bad entry."""

@@ -80,7 +80,10 @@ def _empty_postgres(url: str) -> None:
         # turn triggers off for this one transaction (SET LOCAL); the app's runtime role may not.
         connection.execute(text("SET LOCAL session_replication_role = replica"))
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        connection.execute(text("INSERT INTO audit_log_head (id, count, hash) VALUES (1, 0, :genesis)"), {"genesis": GENESIS_HASH})
+        connection.execute(
+            text("INSERT INTO audit_log_head (id, count, hash) VALUES (1, 0, :genesis)"),
+            {"genesis": GENESIS_HASH},
+        )
     engine.dispose()
 
 

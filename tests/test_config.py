@@ -39,7 +39,11 @@ def test_environment_overrides_the_file(tmp_path):
     )
     settings = load_settings(
         path,
-        environ={"PB_MAX_CONTENT_LENGTH": "20", "PB_DATABASE_URL": "sqlite:///x.db", "PB_AUDIT_KEY": GOOD_AUDIT_KEY},
+        environ={
+            "PB_MAX_CONTENT_LENGTH": "20",
+            "PB_DATABASE_URL": "sqlite:///x.db",
+            "PB_AUDIT_KEY": GOOD_AUDIT_KEY,
+        },
     )
     assert settings["MAX_CONTENT_LENGTH"] == 20
     assert settings["DATABASE_URL"] == "sqlite:///x.db"
@@ -56,7 +60,12 @@ def test_production_requires_trusted_hosts():
     with pytest.raises(ConfigError, match="app.trusted_hosts"):
         load_settings(None, environ={"PB_SECRET_KEY": GOOD_SECRET})
     settings = load_settings(
-        None, environ={"PB_SECRET_KEY": GOOD_SECRET, "PB_TRUSTED_HOSTS": "a.ca, b.ca", "PB_AUDIT_KEY": GOOD_AUDIT_KEY}
+        None,
+        environ={
+            "PB_SECRET_KEY": GOOD_SECRET,
+            "PB_TRUSTED_HOSTS": "a.ca, b.ca",
+            "PB_AUDIT_KEY": GOOD_AUDIT_KEY,
+        },
     )
     assert settings["TRUSTED_HOSTS"] == ["a.ca", "b.ca"]
 
@@ -88,7 +97,10 @@ def test_production_refuses_to_start_without_a_real_audit_key(audit_key, message
     environ = PRODUCTION if audit_key is None else {**PRODUCTION, "PB_AUDIT_KEY": audit_key}
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_settings(None, environ=environ)
-    assert load_settings(None, environ={**PRODUCTION, "PB_AUDIT_KEY": GOOD_AUDIT_KEY})["AUDIT_KEY"] == GOOD_AUDIT_KEY
+    assert (
+        load_settings(None, environ={**PRODUCTION, "PB_AUDIT_KEY": GOOD_AUDIT_KEY})["AUDIT_KEY"]
+        == GOOD_AUDIT_KEY
+    )
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,9 @@ from pb.hashchain import GENESIS, Head, Link
 KEY = b"k" * 32
 
 json_scalars = st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(max_size=12)
-payloads = st.dictionaries(st.sampled_from(["action", "actor", "before", "after", "at"]), json_scalars, min_size=1)
+payloads = st.dictionaries(
+    st.sampled_from(["action", "actor", "before", "after", "at"]), json_scalars, min_size=1
+)
 chains = st.lists(payloads, min_size=1, max_size=8)
 
 
@@ -44,7 +46,9 @@ def test_any_single_field_mutation_is_found(payload_list, data):
     index = data.draw(st.integers(0, len(links) - 1))
     link = links[index]
     name = data.draw(st.sampled_from(sorted(link.payload)))
-    value = data.draw(json_scalars.filter(lambda v: v != link.payload[name] or type(v) is not type(link.payload[name])))
+    value = data.draw(
+        json_scalars.filter(lambda v: v != link.payload[name] or type(v) is not type(link.payload[name]))
+    )
     links[index] = replace(link, payload={**link.payload, name: value})
     problem = hashchain.verify(KEY, links).problem
     assert problem is not None and problem.position == index + 1 and problem.kind == "content"
@@ -107,7 +111,9 @@ def test_verification_resumes_from_a_checkpoint():
     assert result.intact and result.head == head_of(links)
     # A head before the checkpoint cannot be checked from there, and is not held against it.
     assert hashchain.verify(KEY, links[6:], start=checkpoint, expect=[head_of(links[:2])]).intact
-    assert hashchain.verify(KEY, links[6:], start=checkpoint, expect=[Head(6, "0" * 64)]).problem.kind == "head"
+    assert (
+        hashchain.verify(KEY, links[6:], start=checkpoint, expect=[Head(6, "0" * 64)]).problem.kind == "head"
+    )
 
 
 def test_a_chain_may_grow_past_a_published_head_but_must_pass_through_it():

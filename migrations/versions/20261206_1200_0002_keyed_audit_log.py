@@ -28,7 +28,9 @@ def _postgresql() -> bool:
 def _set_row_guards(enabled: bool) -> None:
     """The 0001 triggers refuse UPDATE, which a backfill needs; SQLite's batch mode also drops them."""
     if _postgresql():
-        op.execute(f"ALTER TABLE audit_log_entries {'ENABLE' if enabled else 'DISABLE'} TRIGGER audit_log_append_only")
+        op.execute(
+            f"ALTER TABLE audit_log_entries {'ENABLE' if enabled else 'DISABLE'} TRIGGER audit_log_append_only"
+        )
         return
     for event in SQLITE_GUARDS:
         name = f"audit_log_no_{event.lower()}"

@@ -161,7 +161,6 @@ def verify_chain(session: Session, since: Head = GENESIS, expect: Head | None = 
     return ChainCheck(result.head.count - since.count, result.head, problems)
 
 
-
 # ---------------------------------------------------------------------------------------------
 # Reading.
 

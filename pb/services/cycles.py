@@ -46,7 +46,9 @@ _BALLOT_KIND = {
 }
 
 
-STALE_EDIT = _l("Someone changed this cycle since you opened it, so nothing was saved. Reload the page to see their change.")
+STALE_EDIT = _l(
+    "Someone changed this cycle since you opened it, so nothing was saved. Reload the page to see their change."
+)
 
 
 class FrozenSettingsError(DomainError):

@@ -173,7 +173,10 @@ def _audit_filter() -> tuple[AuditLogFilterForm, EntryFilter, dict[str, str]]:
     if not request.args or not form.validate():
         return form, EntryFilter(), {}
     wanted = EntryFilter(
-        actor=form.actor.data or "", action=form.action.data or "", since=form.since.data, until=form.until.data
+        actor=form.actor.data or "",
+        action=form.action.data or "",
+        since=form.since.data,
+        until=form.until.data,
     )
     args = {name: request.args[name] for name in FILTER_ARGS if request.args.get(name)}
     return form, wanted, args

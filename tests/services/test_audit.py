@@ -66,7 +66,9 @@ def test_simultaneous_edits_of_different_cycles_all_land_on_one_chain(app, sessi
     check = verify_chain(session)
     assert check.intact and check.head.count == 40
     updates = session.scalars(select(AuditLogEntry).where(AuditLogEntry.action == "cycle.update")).all()
-    assert sorted(json.loads(e.after_json)["name_en"] for e in updates) == sorted(f"Renamed {c.id}" for c in cycles)
+    assert sorted(json.loads(e.after_json)["name_en"] for e in updates) == sorted(
+        f"Renamed {c.id}" for c in cycles
+    )
 
 
 def test_simultaneous_edits_of_one_cycle_keep_every_before_true(app, session, postgres_only):

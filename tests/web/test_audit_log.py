@@ -34,7 +34,9 @@ def without_guards(session) -> None:
         session.execute(text("DROP TRIGGER IF EXISTS audit_log_no_delete"))
 
 
-def forged_entry(session, position: int, prev_hash: str, key: bytes = b"guessed key", **fields) -> AuditLogEntry:
+def forged_entry(
+    session, position: int, prev_hash: str, key: bytes = b"guessed key", **fields
+) -> AuditLogEntry:
     entry = AuditLogEntry(
         created_at=datetime(2026, 1, 1, tzinfo=UTC),
         actor_id=None,
@@ -51,7 +53,9 @@ def forged_entry(session, position: int, prev_hash: str, key: bytes = b"guessed 
     return entry
 
 
-def test_the_log_shows_who_when_what_and_the_changes_with_names(client, auditor, make_user, make_cycle, session):
+def test_the_log_shows_who_when_what_and_the_changes_with_names(
+    client, auditor, make_user, make_cycle, session
+):
     staff = make_user("staff@example.org", roles=["staff"], display_name="Sam Staff")
     make_cycle(staff, name_en="Lakeview 2026")
     body = client.get("/staff/audit-log").text
@@ -68,7 +72,9 @@ def test_the_log_shows_who_when_what_and_the_changes_with_names(client, auditor,
 def test_the_log_is_newest_first_paginated_and_filtered(client, auditor, session, monkeypatch):
     monkeypatch.setattr(views, "AUDIT_PAGE_SIZE", 2)
     for number in range(4):
-        record_change(session, None, f"test.change{number}", "thing", number, {"n": number}, {"n": number + 1})
+        record_change(
+            session, None, f"test.change{number}", "thing", number, {"n": number}, {"n": number + 1}
+        )
     session.commit()  # with the auditor's grant: five entries, three pages
     first = client.get("/staff/audit-log").text
     assert "Page 1 of 3" in first
@@ -123,7 +129,11 @@ def test_the_page_verifies_only_what_is_new(client, auditor, session, monkeypatc
     session.commit()
     hashed: list[int] = []
     real = hashchain.entry_hash
-    monkeypatch.setattr(hashchain, "entry_hash", lambda key, position, *rest: hashed.append(position) or real(key, position, *rest))
+    monkeypatch.setattr(
+        hashchain,
+        "entry_hash",
+        lambda key, position, *rest: hashed.append(position) or real(key, position, *rest),
+    )
     assert "up to entry 6" in client.get("/staff/audit-log").text
     assert hashed == [1, 2, 3, 4, 5, 6]
     hashed.clear()
@@ -139,7 +149,10 @@ def test_an_entry_written_without_the_key_is_reported(client, auditor, session):
     forged = forged_entry(session, head.count + 1, head.hash)
     session.add(forged)
     # The attacker advances the head too, so only the key gives the forgery away.
-    session.execute(text("UPDATE audit_log_head SET count = :c, hash = :h"), {"c": forged.position, "h": forged.entry_hash})
+    session.execute(
+        text("UPDATE audit_log_head SET count = :c, hash = :h"),
+        {"c": forged.position, "h": forged.entry_hash},
+    )
     session.commit()
     page = client.get("/staff/audit-log").text
     assert "The chain does not verify." in page
@@ -176,7 +189,9 @@ def test_a_deleted_tail_is_reported(client, auditor, session, runner):
     # The head row still names the deleted entry ...
     assert "Entries from number 2 on are missing." in client.get("/staff/audit-log").text
     # ... and if the attacker rewinds it as well, the head published earlier still shows the gap.
-    session.execute(text("UPDATE audit_log_head SET count = 1, hash = (SELECT entry_hash FROM audit_log_entries)"))
+    session.execute(
+        text("UPDATE audit_log_head SET count = 1, hash = (SELECT entry_hash FROM audit_log_entries)")
+    )
     session.commit()
     assert verify_chain(session).intact
     result = runner.invoke(cli, ["audit-log", "verify", "--expect-head", str(published)])
