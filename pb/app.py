@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,29 @@ class PbFlask(Flask):
         return response
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is now (test runners swap it), not the one at start-up."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+def _log_audit_heads() -> None:
+    """Each committed audit log append writes the new head (INFO on ``pb.audit``) to stderr, which
+    gunicorn and systemd keep: a record outside the database of how far the log had grown."""
+    audit_log = logging.getLogger("pb.audit")
+    audit_log.setLevel(logging.INFO)
+    if not audit_log.handlers:
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        audit_log.addHandler(handler)
+
+
 def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings(default_config_path(), overrides=overrides)
     app = PbFlask(
@@ -50,6 +75,7 @@ def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from pb import errors, extensions, i18n, security
 
     extensions.init_database(app)
+    _log_audit_heads()
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
     security.init_security(app)
