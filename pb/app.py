@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -119,6 +120,29 @@ def _served_by_gunicorn() -> bool:
     return os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/")
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is now (test runners swap it), not the one at start-up."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+def _log_audit_heads() -> None:
+    """Each committed audit log append writes the new head (INFO on ``pb.audit``) to stderr, which
+    gunicorn and systemd keep: a record outside the database of how far the log had grown."""
+    audit_log = logging.getLogger("pb.audit")
+    audit_log.setLevel(logging.INFO)
+    if not audit_log.handlers:
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        audit_log.addHandler(handler)
+
+
 def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     try:
         return _build_app(overrides)
@@ -153,6 +177,7 @@ def _build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     # ``pb db upgrade`` passes CHECK_DATABASE=False: it is what brings an old or empty database up to date.
     _open_database(app, check=settings.get("CHECK_DATABASE", True))
+    _log_audit_heads()
     extensions.csrf.init_app(app)
     extensions.init_limiter(app)
     security.init_security(app)

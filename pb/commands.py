@@ -130,3 +130,41 @@ def worker(interval: float, once: bool) -> None:
     click.echo(f"delivering mail every {interval:g} s (Ctrl+C or SIGTERM stops)")
     with contextlib.suppress(KeyboardInterrupt):
         deliver_until(app, stop, interval)
+
+
+@cli.group("audit-log")
+def audit_log() -> None:
+    """The admin audit log."""
+
+
+PROBLEMS = {
+    "order": "is out of order (an entry before it is missing or repeated)",
+    "link": "does not follow the entry before it",
+    "content": "does not match its keyed hash (changed, written without the key, or the key is wrong)",
+    "missing": "is missing: the log ends before the expected head",
+    "head": "is not the entry the expected head names",
+}
+
+
+@audit_log.command("verify")
+@click.option(
+    "--expect-head", metavar="COUNT:HASH", help="A head published earlier; the log must pass through it."
+)
+@with_appcontext
+def audit_log_verify(expect_head: str | None) -> None:
+    """Re-hash the whole log with the audit key; exit 1 naming the first bad entry."""
+    from pb.extensions import db_session
+    from pb.hashchain import Head
+    from pb.services.audit import verify_chain
+
+    try:
+        expect = Head.parse(expect_head) if expect_head is not None else None
+    except ValueError as error:
+        raise click.ClickException(f"--expect-head: {error}") from error
+    check = verify_chain(db_session(), expect=expect)
+    if not check.intact:
+        problem = check.problems[0]
+        row = f" (row id {problem.entry_id})" if problem.entry_id is not None else ""
+        click.echo(f"audit log entry {problem.position}{row} {PROBLEMS[problem.kind]}", err=True)
+        raise SystemExit(1)
+    click.echo(f"audit log verifies: {check.entries} entries, head {check.head}")

@@ -7,6 +7,8 @@ or invalid setting raises :class:`ConfigError` whose message is one line naming 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -93,6 +95,7 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("app", "env", _choice(*ENVIRONMENTS), "production"),
     Setting("app", "secret_key", _text, None),
+    Setting("app", "audit_key", _text, None),
     Setting("app", "database_url", _text, "sqlite:///instance/pb.sqlite3"),
     Setting("app", "default_locale", _choice("en_CA", "fr_CA"), "en_CA"),
     Setting("app", "max_content_length", _integer, 2 * 1024 * 1024),
@@ -181,10 +184,31 @@ def load_settings(
         if not values["TRUSTED_HOSTS"]:
             # Links in e-mails are built from the request's host, so production must pin it.
             raise ConfigError("missing setting app.trusted_hosts (PB_TRUSTED_HOSTS): required in production")
+        _check_audit_key(values)
     elif not values["SECRET_KEY"]:
         values["SECRET_KEY"] = DEVELOPMENT_SECRET_KEY
+    if not values["AUDIT_KEY"]:  # development and tests only: production stopped above
+        values["AUDIT_KEY"] = derived_audit_key(values["SECRET_KEY"])
     if values["MAX_CONTENT_LENGTH"] <= 0:
         raise ConfigError("invalid setting app.max_content_length (PB_MAX_CONTENT_LENGTH): must be positive")
 
     values.update(overrides)  # test-only extras such as WTF_CSRF_ENABLED pass straight through
     return values
+
+
+def derived_audit_key(secret_key: str) -> str:
+    """The audit key development and tests use when none is set (never production)."""
+    return hmac.new(secret_key.encode(), b"pb audit log key", hashlib.sha256).hexdigest()
+
+
+def _check_audit_key(values: dict[str, Any]) -> None:
+    """The audit log's key must live outside the database and apart from the secret key."""
+    key = values["AUDIT_KEY"]
+    if not key:
+        raise ConfigError("missing setting app.audit_key (PB_AUDIT_KEY): required in production")
+    if "change-me" in key.lower():
+        raise ConfigError("invalid setting app.audit_key (PB_AUDIT_KEY): replace the example value")
+    if len(key) < 32:
+        raise ConfigError("invalid setting app.audit_key (PB_AUDIT_KEY): use at least 32 random characters")
+    if key == values["SECRET_KEY"]:
+        raise ConfigError("invalid setting app.audit_key (PB_AUDIT_KEY): use a key other than app.secret_key")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -113,7 +113,7 @@ class DateRange:
 
     def __call__(self, form, field) -> None:
         value = field.data
-        if isinstance(value, datetime) and not (EARLIEST_YEAR <= value.year <= LATEST_YEAR - 1):
+        if isinstance(value, date) and not (EARLIEST_YEAR <= value.year <= LATEST_YEAR - 1):
             raise ValidationError(
                 _l(
                     "Give a date between the years %(first)d and %(last)d.",

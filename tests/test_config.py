@@ -10,6 +10,7 @@ from pb.config import SETTINGS, ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_SECRET = "x" * 40
+GOOD_AUDIT_KEY = "a" * 40
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -25,7 +26,9 @@ def test_example_config_documents_every_setting_and_loads():
     assert documented == {(s.section, s.key) for s in SETTINGS}
     with pytest.raises(ConfigError, match="replace the example value"):
         load_settings(example, environ={})
-    settings = load_settings(example, environ={"PB_SECRET_KEY": GOOD_SECRET})
+    with pytest.raises(ConfigError, match="app.audit_key"):
+        load_settings(example, environ={"PB_SECRET_KEY": GOOD_SECRET})
+    settings = load_settings(example, environ={"PB_SECRET_KEY": GOOD_SECRET, "PB_AUDIT_KEY": GOOD_AUDIT_KEY})
     assert settings["ENV"] == "production"
 
 
@@ -35,7 +38,12 @@ def test_environment_overrides_the_file(tmp_path):
         f'[app]\nenv = "production"\nsecret_key = "{GOOD_SECRET}"\ntrusted_hosts = ["x.ca"]\nmax_content_length = 10\n',
     )
     settings = load_settings(
-        path, environ={"PB_MAX_CONTENT_LENGTH": "20", "PB_DATABASE_URL": "sqlite:///x.db"}
+        path,
+        environ={
+            "PB_MAX_CONTENT_LENGTH": "20",
+            "PB_DATABASE_URL": "sqlite:///x.db",
+            "PB_AUDIT_KEY": GOOD_AUDIT_KEY,
+        },
     )
     assert settings["MAX_CONTENT_LENGTH"] == 20
     assert settings["DATABASE_URL"] == "sqlite:///x.db"
@@ -51,7 +59,14 @@ def test_production_without_secret_key_names_the_setting():
 def test_production_requires_trusted_hosts():
     with pytest.raises(ConfigError, match="app.trusted_hosts"):
         load_settings(None, environ={"PB_SECRET_KEY": GOOD_SECRET})
-    settings = load_settings(None, environ={"PB_SECRET_KEY": GOOD_SECRET, "PB_TRUSTED_HOSTS": "a.ca, b.ca"})
+    settings = load_settings(
+        None,
+        environ={
+            "PB_SECRET_KEY": GOOD_SECRET,
+            "PB_TRUSTED_HOSTS": "a.ca, b.ca",
+            "PB_AUDIT_KEY": GOOD_AUDIT_KEY,
+        },
+    )
     assert settings["TRUSTED_HOSTS"] == ["a.ca", "b.ca"]
 
 
@@ -63,6 +78,29 @@ def test_production_rejects_a_short_secret_key():
 def test_development_gets_a_development_key_only():
     settings = load_settings(None, environ={"PB_ENV": "development"})
     assert settings["SECRET_KEY"]
+    assert len(settings["AUDIT_KEY"]) == 64 and settings["AUDIT_KEY"] != settings["SECRET_KEY"]
+
+
+PRODUCTION = {"PB_SECRET_KEY": GOOD_SECRET, "PB_TRUSTED_HOSTS": "pb.example.ca"}
+
+
+@pytest.mark.parametrize(
+    ("audit_key", "message"),
+    [
+        (None, "missing setting app.audit_key (PB_AUDIT_KEY): required in production"),
+        ("short", "at least 32"),
+        ("change-me-" + "x" * 40, "replace the example value"),
+        (GOOD_SECRET, "other than app.secret_key"),
+    ],
+)
+def test_production_refuses_to_start_without_a_real_audit_key(audit_key, message):
+    environ = PRODUCTION if audit_key is None else {**PRODUCTION, "PB_AUDIT_KEY": audit_key}
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(None, environ=environ)
+    assert (
+        load_settings(None, environ={**PRODUCTION, "PB_AUDIT_KEY": GOOD_AUDIT_KEY})["AUDIT_KEY"]
+        == GOOD_AUDIT_KEY
+    )
 
 
 @pytest.mark.parametrize(

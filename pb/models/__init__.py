@@ -1,6 +1,6 @@
 """Database models, one module per aggregate. Importing this package registers every table."""
 
-from pb.models.audit_log import AuditLogEntry
+from pb.models.audit_log import AuditLogEntry, AuditLogHead
 from pb.models.cycle import (
     BallotType,
     Category,
@@ -14,6 +14,7 @@ from pb.models.user import Role, RoleGrant, User
 
 __all__ = [
     "AuditLogEntry",
+    "AuditLogHead",
     "BallotType",
     "Category",
     "Cycle",

@@ -105,6 +105,10 @@ class Cycle(Base):
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic concurrency: every UPDATE checks and bumps it, so an edit made from a stale
+    # copy of the cycle fails instead of overwriting a change it never saw.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     districts: Mapped[list[District]] = relationship(
         back_populates="cycle", cascade="all, delete-orphan", order_by="District.position"

@@ -23,6 +23,7 @@ from babel.numbers import list_currencies
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from pb.models import BallotType, Category, Cycle, District, Phase, PhaseClosure, User
 from pb.services.audit import record_change
@@ -43,6 +44,11 @@ _BALLOT_KIND = {
     BallotType.RANKED: "ranked",
     BallotType.CUMULATIVE: "cumulative",
 }
+
+
+STALE_EDIT = _l(
+    "Someone changed this cycle since you opened it, so nothing was saved. Reload the page to see their change."
+)
 
 
 class FrozenSettingsError(DomainError):
@@ -658,13 +664,22 @@ def create_cycle(
 
 
 def update_cycle(
-    session: Session, actor: User | None, cycle: Cycle, settings: CycleSettings, now: datetime
+    session: Session,
+    actor: User | None,
+    cycle: Cycle,
+    settings: CycleSettings,
+    now: datetime,
+    expected_version: int | None = None,
 ) -> bool:
     """Change a cycle's settings; returns whether anything changed. Recorded in the audit log.
 
     Once voting has opened, an edit that would change a frozen setting is refused as a whole:
-    nothing is changed and nothing is recorded.
+    nothing is changed and nothing is recorded. ``expected_version`` is the cycle's version the
+    editor started from: if someone saved a change since, nothing is changed (so the audit log's
+    "before" is always the state the change replaced).
     """
+    if expected_version is not None and expected_version != cycle.version:
+        raise DomainError(STALE_EDIT)
     settings = _normalized(settings)
     errors = validate_settings(session, settings, cycle)
     if errors:
@@ -697,7 +712,10 @@ def update_cycle(
     if not new:
         return False
     cycle.updated_at = now
-    session.flush()
+    try:
+        session.flush()  # UPDATE ... WHERE version = the one read: 0 rows if another edit landed first
+    except StaleDataError as error:
+        raise DomainError(STALE_EDIT) from error
     record_change(session, actor, "cycle.update", "cycle", cycle.id, old, new)
     return True
 

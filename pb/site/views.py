@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -66,3 +66,11 @@ def health():
     if down:
         return {"status": "down", "down": down, **body}, 503
     return {"status": "ok", **body}
+
+
+@bp.get("/transparency")
+def transparency():
+    """The audit log's head, in public: a deleted tail shows against a head noted earlier."""
+    from pb.services.audit import current_head
+
+    return render_template("site/transparency.html", head=current_head(db_session()))

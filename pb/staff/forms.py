@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     FieldList,
     Form,
@@ -87,6 +88,8 @@ def _count_field(label, maximum: int = MAX_COUNT) -> IntegerField:
 
 
 class CycleForm(PbForm):
+    # The cycle's version when the edit page was opened: a save made from a stale page is refused.
+    version = HiddenField(validators=[text_length(20)])
     name_en = StringField(_l("Name in English"), [InputRequired(), text_length(200)])
     name_fr = StringField(_l("Name in French"), [InputRequired(), text_length(200)])
     slug = StringField(_l("Web address name"), [InputRequired(), text_length(80)])
@@ -170,6 +173,7 @@ class CycleForm(PbForm):
             )
         }
         data["ballot_type"] = cycle.ballot_type.value
+        data["version"] = str(cycle.version)
         data["budget_mode"] = "district" if cycle.has_district_budgets else "total"
         data["budget"] = format_money_input(cycle.budget_cents)
         data["districts"] = [
@@ -189,6 +193,11 @@ class CycleForm(PbForm):
                 if name is not None:
                     data[name] = utc_to_local(getattr(cycle, name), cycle.timezone)
         return data
+
+    def expected_version(self) -> int:
+        """The version the page showed (-1, matching no cycle, when the field is missing or spoiled)."""
+        text = (self.version.data or "").strip()
+        return int(text) if text.isdigit() and len(text) < 10 else -1
 
     def add_blank_rows(self) -> None:
         for rows in (self.districts, self.categories):
@@ -323,3 +332,16 @@ class ClosePhaseForm(PbForm):
     phase = HiddenField(validators=[text_length(20)])
     reason = TextAreaField(_l("Why close this phase early?"), [InputRequired(), text_length(2000)])
     submit = SubmitField(_l("Close the phase now"))
+
+
+class AuditLogFilterForm(PbForm):
+    """The audit log's filters: sent with GET, so no CSRF token (it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    actor = StringField(_l("Who (part of the e-mail address)"), [Optional(), text_length(254)])
+    action = SelectField(_l("What"), [Optional()], choices=[])
+    since = DateField(_l("From (UTC date)"), [Optional(), date_range()])
+    until = DateField(_l("Until (UTC date, included)"), [Optional(), date_range()])
+    submit = SubmitField(_l("Show"))

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-import json
+import csv
+import io
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from pb.extensions import db_session
+from pb.hashchain import GENESIS
 from pb.i18n import current_locale
-from pb.models import AuditLogEntry, Cycle, Phase, Role
+from pb.models import Cycle, Phase, Role
 from pb.security import role_required
-from pb.services.audit import verify_chain
+from pb.services.audit import (
+    ChainCheck,
+    EntryFilter,
+    field_changes,
+    list_entries,
+    recorded_actions,
+    subject_names,
+    verify_chain,
+)
 from pb.services.cycles import (
     PHASE_NAMES,
     close_phase,
@@ -25,10 +34,12 @@ from pb.services.cycles import (
     update_cycle,
 )
 from pb.staff import bp
-from pb.staff.forms import ClosePhaseForm, CycleForm
+from pb.staff.forms import AuditLogFilterForm, ClosePhaseForm, CycleForm
 from pb.web import domain_errors, page_number, request_now
 
 AUDIT_PAGE_SIZE = 25
+FILTER_ARGS = ("actor", "action", "since", "until")
+CHECKPOINT_KEY = "pb.audit_checkpoint"  # the head the staff page last verified, per process
 
 ACTION_LABELS = {
     "cycle.create": _l("Created a cycle"),
@@ -72,7 +83,14 @@ def _save_cycle(form: CycleForm, cycle: Cycle | None):
             cycle = create_cycle(db_session(), current_user, settings, now=request_now())
             message = _("The cycle “%(name)s” was created.", name=cycle.name(current_locale()))
         else:
-            changed = update_cycle(db_session(), current_user, cycle, settings, now=request_now())
+            changed = update_cycle(
+                db_session(),
+                current_user,
+                cycle,
+                settings,
+                now=request_now(),
+                expected_version=form.expected_version(),
+            )
             message = (
                 _("The cycle “%(name)s” was saved.", name=cycle.name(current_locale()))
                 if changed
@@ -149,38 +167,108 @@ def close_phase_view(slug: str):
     )
 
 
+def _audit_filter() -> tuple[AuditLogFilterForm, EntryFilter, dict[str, str]]:
+    """The filters from the query string; invalid ones are shown as errors and not applied."""
+    session = db_session()
+    form = AuditLogFilterForm(formdata=request.args)
+    actions = dict.fromkeys([*ACTION_LABELS, *recorded_actions(session)])
+    form.action.choices = [("", _("Any change"))] + [
+        (name, ACTION_LABELS.get(name, name)) for name in actions
+    ]
+    if not request.args or not form.validate():
+        return form, EntryFilter(), {}
+    wanted = EntryFilter(
+        actor=form.actor.data or "",
+        action=form.action.data or "",
+        since=form.since.data,
+        until=form.until.data,
+    )
+    args = {name: request.args[name] for name in FILTER_ARGS if request.args.get(name)}
+    return form, wanted, args
+
+
+def _checked_chain(session) -> ChainCheck:
+    """Verify only what was appended since the last view (the full check is ``pb audit-log verify``)."""
+    checkpoint = current_app.extensions.get(CHECKPOINT_KEY, GENESIS)
+    check = verify_chain(session, since=checkpoint)
+    if check.intact:
+        current_app.extensions[CHECKPOINT_KEY] = check.head
+    return check
+
+
 @bp.get("/audit-log")
 @role_required("staff", "auditor")
 def audit_log():
     session = db_session()
+    form, wanted, filter_args = _audit_filter()
     page = page_number()
-    total = session.scalar(select(func.count()).select_from(AuditLogEntry)) or 0
+    entries, total = list_entries(session, wanted, AUDIT_PAGE_SIZE, (page - 1) * AUDIT_PAGE_SIZE)
     pages = max(1, -(-total // AUDIT_PAGE_SIZE))
-    if page < 1 or page > pages:
+    if page > pages:
         abort(404)
-    entries = session.scalars(
-        select(AuditLogEntry)
-        .order_by(AuditLogEntry.id.desc())
-        .limit(AUDIT_PAGE_SIZE)
-        .offset((page - 1) * AUDIT_PAGE_SIZE)
-    ).all()
     return render_template(
         "staff/audit_log.html",
+        form=form,
+        filter_args=filter_args,
         entries=entries,
         page=page,
         pages=pages,
         total=total,
-        check=verify_chain(session),
+        check=_checked_chain(session),
         action_labels=ACTION_LABELS,
-        pretty=_pretty_json,
+        names=subject_names(session, entries, current_locale()),
+        changes=field_changes,
     )
 
 
-def _pretty_json(text: str) -> str:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return text
-    if value in ({}, None):
-        return ""
-    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+CSV_COLUMNS = (
+    "position",
+    "created_at",
+    "actor",
+    "action",
+    "subject_type",
+    "subject_id",
+    "subject",
+    "before",
+    "after",
+    "entry_hash",
+)
+
+
+@bp.get("/audit-log.csv", endpoint="export_audit_log")
+@role_required("staff", "auditor")
+def export_audit_log():
+    session = db_session()
+    form, wanted, _args = _audit_filter()
+    if form.errors:
+        abort(400)
+    entries, _total = list_entries(session, wanted)
+    names = subject_names(session, entries, current_locale())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for entry in entries:
+        row = (
+            entry.position,
+            entry.created_at.isoformat(),
+            entry.actor_label,
+            entry.action,
+            entry.subject_type,
+            entry.subject_id,
+            names.get((entry.subject_type, entry.subject_id), ""),
+            entry.before_json,
+            entry.after_json,
+            entry.entry_hash,
+        )
+        writer.writerow([_csv_safe(value) for value in row])
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=audit-log.csv"},
+    )
+
+
+def _csv_safe(value) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas; a leading quote stops that."""
+    text = str(value)
+    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text

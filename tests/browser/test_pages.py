@@ -104,6 +104,7 @@ PAGES = [
     PageCase("staff-cycle-edit", cycle_page("staff.edit_cycle"), user="staff"),
     PageCase("staff-close-phase", cycle_page("staff.close_phase"), user="staff"),
     PageCase("audit-log", with_cycle("staff.audit_log"), user="auditor"),
+    PageCase("transparency", endpoint("site.transparency")),
     # Administration
     PageCase("admin-accounts", endpoint("admin.list_accounts"), user="admin"),
     PageCase(

@@ -89,6 +89,7 @@ def edit_form(cycle: Cycle, **overrides) -> dict:
         "tally_utility": cycle.tally_utility,
         "tally_completion": cycle.tally_completion,
         "tie_break": cycle.tie_break,
+        "version": str(cycle.version),
     }
     for name in (
         "min_projects",
@@ -351,6 +352,22 @@ def test_edit_a_cycle_records_before_and_after(client, staff, session, make_cycl
     assert len(entry.before["districts"]) == 2 and len(entry.after["districts"]) == 1
     assert set(entry.after) == {"name_en", "districts", "categories"}
     assert verify_chain(session).intact
+
+
+def test_an_edit_from_a_stale_page_is_refused_and_changes_nothing(client, staff, session, make_cycle):
+    cycle = make_cycle()
+    opened = edit_form(cycle, name_en="Second editor's name")
+    assert 'name="version" type="hidden" value="1"' in client.get(f"/staff/cycles/{cycle.slug}/edit").text
+    first = client.post(f"/staff/cycles/{cycle.slug}/edit", data=edit_form(cycle, name_en="First editor's name"))
+    assert first.status_code == 302
+    count = audit_count(session)
+    for version in (opened["version"], "", "not-a-number"):
+        page = client.post(f"/staff/cycles/{cycle.slug}/edit", data={**opened, "version": version})
+        assert page.status_code == 200
+        assert "Someone changed this cycle since you opened it, so nothing was saved." in page.text
+    session.expire_all()
+    assert cycle.name_en == "First editor's name" and cycle.version == 2
+    assert audit_count(session) == count
 
 
 def test_saving_without_changes_records_nothing(client, staff, session, make_cycle):
