@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import list_currencies
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from pb.models import BallotType, Category, Cycle, District, Phase, PhaseClosure, User
 from pb.services.audit import record_change
@@ -773,9 +773,53 @@ def close_phase(
     return closure
 
 
+# What pages show of a cycle, loaded with it (never one query per cycle): its closures (its timeline
+# and where it stands; at most one a phase, so joined) and its districts (a cycle's budget can be theirs).
+_LISTED = (joinedload(Cycle.closures), selectinload(Cycle.districts))
+
+
 def get_cycle(session: Session, slug: str) -> Cycle | None:
-    return session.scalar(select(Cycle).where(Cycle.slug == slug))
+    query = select(Cycle).where(Cycle.slug == slug).options(*_LISTED, selectinload(Cycle.categories))
+    return session.scalars(query).unique().one_or_none()
 
 
 def list_cycles(session: Session) -> list[Cycle]:
-    return list(session.scalars(select(Cycle).order_by(Cycle.proposals_start_at.desc(), Cycle.id.desc())))
+    query = select(Cycle).options(*_LISTED).order_by(Cycle.proposals_start_at.desc(), Cycle.id.desc())
+    return list(session.scalars(query).unique())
+
+
+@dataclass(frozen=True)
+class CyclePage:
+    """One page of a list of cycles: ``number`` counts from 1, ``pages`` is at least 1.
+
+    ``running`` and ``past`` count all the cycles of each list (running or to come; finished).
+    """
+
+    cycles: list[Cycle]
+    number: int
+    pages: int
+    running: int
+    past: int
+
+
+def list_cycles_page(
+    session: Session, now: datetime, *, past: bool, number: int = 1, per_page: int = 20
+) -> CyclePage | None:
+    """Cycles running or to come (``past=False``, the earliest first), or those whose results phase
+    has begun (``past=True``, the latest first); ``None`` when page ``number`` does not exist.
+
+    Three queries, whatever the number of cycles: both counts, the page, and its cycles' districts.
+    """
+    finished = Cycle.results_start_at <= now
+    running, done = session.execute(
+        select(func.count().filter(~finished), func.count().filter(finished)).select_from(Cycle)
+    ).one()
+    pages = max(1, -(-(done if past else running) // per_page))
+    if not 1 <= number <= pages:
+        return None
+    order = (
+        (Cycle.results_start_at.desc(), Cycle.id.desc()) if past else (Cycle.proposals_start_at, Cycle.id)
+    )
+    query = select(Cycle).where(finished if past else ~finished).options(*_LISTED).order_by(*order)
+    cycles = list(session.scalars(query.limit(per_page).offset((number - 1) * per_page)).unique())
+    return CyclePage(cycles, number, pages, running, done)
