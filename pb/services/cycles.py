@@ -16,12 +16,13 @@ import secrets
 import unicodedata
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import list_currencies
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import ScalarSelect, Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from pb.models import BallotType, Category, Cycle, District, Phase, PhaseClosure, User
@@ -779,9 +780,21 @@ def close_phase(
 _LISTED = (joinedload(Cycle.closures), joinedload(Cycle.districts))
 
 
+# The statements below are built once (``now``, the slug and the page are bound parameters): on a
+# page that shows one or two cycles, building the query cost more than running it.
+
+
+@cache
+def _cycle_by_slug() -> Select:
+    return (
+        select(Cycle)
+        .where(Cycle.slug == bindparam("slug"))
+        .options(*_LISTED, selectinload(Cycle.categories))
+    )
+
+
 def get_cycle(session: Session, slug: str) -> Cycle | None:
-    query = select(Cycle).where(Cycle.slug == slug).options(*_LISTED, selectinload(Cycle.categories))
-    return session.scalars(query).unique().one_or_none()
+    return session.scalars(_cycle_by_slug(), {"slug": slug}).unique().one_or_none()
 
 
 def list_cycles(session: Session) -> list[Cycle]:
@@ -803,6 +816,33 @@ class CyclePage:
     past: int
 
 
+@cache
+def _list_counts() -> tuple[ScalarSelect, ScalarSelect]:
+    """How many cycles are running or to come, and how many have finished, at ``:now``."""
+    other = aliased(Cycle)
+    now = bindparam("now")
+    return (
+        select(func.count()).select_from(other).where(other.results_start_at > now).scalar_subquery(),
+        select(func.count()).select_from(other).where(other.results_start_at <= now).scalar_subquery(),
+    )
+
+
+@cache
+def _list_page(past: bool) -> Select:
+    finished = Cycle.results_start_at <= bindparam("now")
+    order = (
+        (Cycle.results_start_at.desc(), Cycle.id.desc()) if past else (Cycle.proposals_start_at, Cycle.id)
+    )
+    return (
+        select(Cycle, *_list_counts())
+        .where(finished if past else ~finished)
+        .options(*_LISTED)
+        .order_by(*order)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
 def list_cycles_page(
     session: Session, now: datetime, *, past: bool, number: int = 1, per_page: int = 20
 ) -> CyclePage | None:
@@ -812,25 +852,9 @@ def list_cycles_page(
     One query, whatever the number of cycles: the page, with both lists' counts on each row (and
     a second query for the counts when the page is empty).
     """
-    other = aliased(Cycle)
-    counts = [
-        select(func.count()).select_from(other).where(condition).scalar_subquery()
-        for condition in (other.results_start_at > now, other.results_start_at <= now)
-    ]
-    finished = Cycle.results_start_at <= now
-    order = (
-        (Cycle.results_start_at.desc(), Cycle.id.desc()) if past else (Cycle.proposals_start_at, Cycle.id)
-    )
-    query = (
-        select(Cycle, *counts)
-        .where(finished if past else ~finished)
-        .options(*_LISTED)
-        .order_by(*order)
-        .limit(per_page)
-        .offset((number - 1) * per_page)
-    )
-    rows = session.execute(query).unique().all()
-    running, done = rows[0][1:] if rows else session.execute(select(*counts)).one()
+    parameters = {"now": now, "limit": per_page, "offset": (number - 1) * per_page}
+    rows = session.execute(_list_page(past), parameters).unique().all()
+    running, done = rows[0][1:] if rows else session.execute(select(*_list_counts()), parameters).one()
     pages = max(1, -(-(done if past else running) // per_page))
     if not 1 <= number <= pages:
         return None
