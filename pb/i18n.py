@@ -5,13 +5,19 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale, support
 from babel.dates import format_date, format_datetime, get_date_format, get_datetime_format, get_time_format
 from babel.numbers import format_currency
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from wtforms.i18n import messages_path
 
 from pb.extensions import babel
 
@@ -38,7 +44,12 @@ def select_locale() -> str:
 
 
 def current_locale() -> str:
-    return str(get_locale() or current_app.config["DEFAULT_LOCALE"])
+    return str(_babel_locale())
+
+
+def _babel_locale() -> Locale:
+    """The request's Babel locale: formatting functions take it as is (a string is parsed each call)."""
+    return get_locale() or Locale.parse(current_app.config["DEFAULT_LOCALE"])
 
 
 def html_lang() -> str:
@@ -48,7 +59,7 @@ def html_lang() -> str:
 def money(cents: int | None, currency: str = "CAD") -> str:
     if cents is None:
         return ""
-    return format_currency(Decimal(cents) / 100, currency, locale=current_locale())
+    return format_currency(Decimal(cents) / 100, currency, locale=_babel_locale())
 
 
 NAMED_FORMATS = ("full", "long", "medium", "short")
@@ -85,7 +96,7 @@ def local_datetime(moment: datetime | None, timezone: str, format: str = "long")
     pattern = _pattern("datetime", format, locale)
     if locale.startswith("fr"):
         pattern = quebec_french(pattern, moment.astimezone(zone))
-    return format_datetime(moment, format=pattern, tzinfo=zone, locale=locale)
+    return format_datetime(moment, format=pattern, tzinfo=zone, locale=_babel_locale())
 
 
 def local_date(moment: datetime | None, timezone: str, format: str = "long") -> str:
@@ -96,13 +107,70 @@ def local_date(moment: datetime | None, timezone: str, format: str = "long") -> 
     pattern = _pattern("date", format, locale)
     if locale.startswith("fr"):
         pattern = quebec_french(pattern, day)
-    return format_date(day.date(), format=pattern, locale=locale)
+    return format_date(day.date(), format=pattern, locale=_babel_locale())
+
+
+# --- Catalogues, looked up once per page rather than once per string --------------------------------
+
+
+@cache
+def _wtforms_catalog(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class _WtformsTranslations:
+    """WTForms' own messages in the request's language, each catalogue read from disk once per process.
+
+    Flask-WTF reads and parses the catalogue on every request that builds a form, unless the
+    request already holds one in ``request.wtforms_translations``: this is that object.
+    """
+
+    def ugettext(self, string: str) -> str:
+        return _wtforms_catalog(current_locale()).ugettext(string)
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        return _wtforms_catalog(current_locale()).ungettext(singular, plural, n)
+
+
+_WTFORMS_TRANSLATIONS = _WtformsTranslations()
+
+
+def _share_wtforms_translations() -> None:
+    request.wtforms_translations = _WTFORMS_TRANSLATIONS  # type: ignore[attr-defined]
+
+
+# Flask-Babel's template gettext finds the catalogue through the request context for every string (a
+# page has dozens); a context processor puts it in the template's context once per render instead.
+_CATALOG = "_pb_catalog"
+
+
+def _template_catalog() -> dict[str, Any]:
+    return {_CATALOG: get_translations()}
+
+
+def _catalog(context: Context) -> support.NullTranslations:
+    return context.get(_CATALOG) or get_translations()
+
+
+@pass_context
+def _template_gettext(context: Context, string: str) -> str:
+    return _catalog(context).ugettext(string)
+
+
+@pass_context
+def _template_ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return _catalog(context).ungettext(singular, plural, n)
 
 
 def init_i18n(app: Flask, translations_dir: str) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en_CA")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = translations_dir
     babel.init_app(app, locale_selector=select_locale)
+    app.before_request(_share_wtforms_translations)
+    app.context_processor(_template_catalog)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_template_gettext, ngettext=_template_ngettext, newstyle=True
+    )
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["local_date"] = local_date

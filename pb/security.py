@@ -18,6 +18,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user
+from sqlalchemy.orm import joinedload
 
 from pb.extensions import db_session, login_manager
 from pb.models import Role, User
@@ -75,7 +76,8 @@ def load_user(session_id: str) -> User | None:
     user_id, _sep, _generation = session_id.partition(":")
     if not user_id.isdigit():
         return None
-    user = db_session().get(User, int(user_id))
+    # The roles come in the same query: every page asks for them (the menu), so never a second one.
+    user = db_session().get(User, int(user_id), options=[joinedload(User.role_grants)])
     if user is None or not user.is_active or user.get_id() != session_id:
         _end_session()  # signed out elsewhere, password or roles changed, or deactivated
         return None

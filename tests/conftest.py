@@ -174,3 +174,31 @@ def sign_in(client):
         )
 
     return do
+
+
+@pytest.fixture
+def query_counter(app):
+    """``with query_counter() as statements: ...``: the SQL the app's engine ran inside the block.
+
+    Pages must run a constant number of queries, whatever the number of rows (no query per row).
+    """
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    engine = app.extensions["pb.db"].engine
+
+    @contextmanager
+    def count():
+        statements: list[str] = []
+
+        def record(connection, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return count

@@ -1,27 +1,53 @@
-"""Public pages: the list of budget cycles and each cycle's page."""
+"""Public pages: the cycles running or to come, the archive of past cycles, and each cycle's page."""
 
 from __future__ import annotations
 
-from flask import abort, render_template
+import re
+
+from flask import abort, render_template, request
 
 from pb.cycles import bp
 from pb.cycles.explain import ballot_explanation, rule_explanation, tie_break_explanation
 from pb.extensions import db_session
 from pb.i18n import current_locale
-from pb.services.cycles import PHASE_NAMES, datetime_pattern, get_cycle
-from pb.services.cycles import list_cycles as all_cycles
+from pb.services.cycles import PHASE_NAMES, datetime_pattern, get_cycle, list_cycles_page
 from pb.web import request_now
+
+PAGE_SIZE = 20
+# Page numbers beyond a million are not pages of this list; they get a 404 without a query.
+_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
+
+
+def _page_number() -> int:
+    """The ``page`` query argument (1 when absent); anything but a plain page number is a 404."""
+    raw = request.args.get("page", "1")
+    if not _PAGE_NUMBER.fullmatch(raw):
+        abort(404)
+    return int(raw)
+
+
+def _render_list(template: str, past: bool):
+    now = request_now()
+    page = list_cycles_page(db_session(), now, past=past, number=_page_number(), per_page=PAGE_SIZE)
+    if page is None:
+        abort(404)
+    return render_template(
+        template,
+        page=page,
+        now=now,
+        phase_names=PHASE_NAMES,
+        dt_format=datetime_pattern(current_locale()),
+    )
 
 
 @bp.get("/")
 def list_cycles():
-    return render_template(
-        "cycles/list_cycles.html",
-        cycles=all_cycles(db_session()),
-        now=request_now(),
-        phase_names=PHASE_NAMES,
-        dt_format=datetime_pattern(current_locale()),
-    )
+    return _render_list("cycles/list_cycles.html", past=False)
+
+
+@bp.get("/archive")
+def list_past_cycles():
+    return _render_list("cycles/list_past_cycles.html", past=True)
 
 
 @bp.get("/cycles/<slug>")

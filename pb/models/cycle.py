@@ -57,12 +57,13 @@ class PhaseState:
     """Where a cycle stands at a moment.
 
     ``current`` is the phase open now, or ``None`` before the first phase and between two phases;
-    ``upcoming`` is the next phase to open, if any.
+    ``upcoming`` is the next phase to open, if any; ``window`` is the current phase's window.
     """
 
     current: Phase | None
     upcoming: PhaseWindow | None
     last_started: Phase | None
+    window: PhaseWindow | None = None
 
 
 class Cycle(Base):
@@ -155,10 +156,10 @@ class Cycle(Base):
             if window.starts_at <= moment:
                 last_started = window.phase
                 if window.is_open_at(moment):
-                    current = window.phase
+                    current = window
             elif upcoming is None:
                 upcoming = window
-        return PhaseState(current, upcoming, last_started)
+        return PhaseState(current and current.phase, upcoming, last_started, current)
 
     def current_phase(self, moment: datetime) -> Phase | None:
         return self.phase_state(moment).current

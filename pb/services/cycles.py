@@ -16,13 +16,14 @@ import secrets
 import unicodedata
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import list_currencies
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ScalarSelect, Select, bindparam, func, select
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from pb.models import BallotType, Category, Cycle, District, Phase, PhaseClosure, User
@@ -798,9 +799,88 @@ def close_phase(
     return closure
 
 
+# What pages show of a cycle, loaded with it in the same query (never one query per cycle): its
+# closures (its timeline and where it stands; at most one a phase) and its districts (a cycle's budget
+# can be theirs). Both are short, so joining them costs fewer rows than a round trip each would.
+_LISTED = (joinedload(Cycle.closures), joinedload(Cycle.districts))
+
+
+# The statements below are built once (``now``, the slug and the page are bound parameters): on a
+# page that shows one or two cycles, building the query cost more than running it.
+
+
+@cache
+def _cycle_by_slug() -> Select:
+    return (
+        select(Cycle)
+        .where(Cycle.slug == bindparam("slug"))
+        .options(*_LISTED, selectinload(Cycle.categories))
+    )
+
+
 def get_cycle(session: Session, slug: str) -> Cycle | None:
-    return session.scalar(select(Cycle).where(Cycle.slug == slug))
+    return session.scalars(_cycle_by_slug(), {"slug": slug}).unique().one_or_none()
 
 
 def list_cycles(session: Session) -> list[Cycle]:
-    return list(session.scalars(select(Cycle).order_by(Cycle.proposals_start_at.desc(), Cycle.id.desc())))
+    query = select(Cycle).options(*_LISTED).order_by(Cycle.proposals_start_at.desc(), Cycle.id.desc())
+    return list(session.scalars(query).unique())
+
+
+@dataclass(frozen=True)
+class CyclePage:
+    """One page of a list of cycles: ``number`` counts from 1, ``pages`` is at least 1.
+
+    ``running`` and ``past`` count all the cycles of each list (running or to come; finished).
+    """
+
+    cycles: list[Cycle]
+    number: int
+    pages: int
+    running: int
+    past: int
+
+
+@cache
+def _list_counts() -> tuple[ScalarSelect, ScalarSelect]:
+    """How many cycles are running or to come, and how many have finished, at ``:now``."""
+    other = aliased(Cycle)
+    now = bindparam("now")
+    return (
+        select(func.count()).select_from(other).where(other.results_start_at > now).scalar_subquery(),
+        select(func.count()).select_from(other).where(other.results_start_at <= now).scalar_subquery(),
+    )
+
+
+@cache
+def _list_page(past: bool) -> Select:
+    finished = Cycle.results_start_at <= bindparam("now")
+    order = (
+        (Cycle.results_start_at.desc(), Cycle.id.desc()) if past else (Cycle.proposals_start_at, Cycle.id)
+    )
+    return (
+        select(Cycle, *_list_counts())
+        .where(finished if past else ~finished)
+        .options(*_LISTED)
+        .order_by(*order)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
+def list_cycles_page(
+    session: Session, now: datetime, *, past: bool, number: int = 1, per_page: int = 20
+) -> CyclePage | None:
+    """Cycles running or to come (``past=False``, the earliest first), or those whose results phase
+    has begun (``past=True``, the latest first); ``None`` when page ``number`` does not exist.
+
+    One query, whatever the number of cycles: the page, with both lists' counts on each row (and
+    a second query for the counts when the page is empty).
+    """
+    parameters = {"now": now, "limit": per_page, "offset": (number - 1) * per_page}
+    rows = session.execute(_list_page(past), parameters).unique().all()
+    running, done = rows[0][1:] if rows else session.execute(select(*_list_counts()), parameters).one()
+    pages = max(1, -(-(done if past else running) // per_page))
+    if not 1 <= number <= pages:
+        return None
+    return CyclePage([row[0] for row in rows], number, pages, running, done)

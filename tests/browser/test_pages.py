@@ -88,6 +88,7 @@ PAGES = [
     # Public pages
     PageCase("home", with_cycle("cycles.list_cycles")),
     PageCase("cycle", cycle_page("cycles.show_cycle")),
+    PageCase("archive", endpoint("cycles.list_past_cycles")),
     # Accounts
     PageCase("sign-in", endpoint("auth.sign_in")),
     PageCase("sign-in-errors", endpoint("auth.sign_in"), then=send_empty),

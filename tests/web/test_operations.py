@@ -186,13 +186,15 @@ def test_gunicorn_stops_with_one_line_that_says_what_is_wrong(command_env, tmp_p
         text=True,
         timeout=60,
     )
-    assert process.returncode == 3  # gunicorn: "Worker failed to boot", the master stops
+    # gunicorn stops: "Worker failed to boot" (3), or 1 with gunicorn's own HaltServer traceback when
+    # the master is still spawning the second worker as the first one fails (seen on a loaded machine).
+    assert process.returncode != 0
     lines = [line for line in process.stderr.splitlines() if not line.startswith("[")]
     assert (
         lines[0]
         == f"pb: the database sqlite:///{tmp_path / 'pb.sqlite3'} has no schema yet: run `pb db upgrade`"
     )
-    assert "Traceback" not in process.stderr
+    assert "/pb/" not in process.stderr  # no traceback through pb's code: pb said what is wrong in one line
 
 
 # --- Delivering mail --------------------------------------------------------------------------------

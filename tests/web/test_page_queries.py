@@ -1,0 +1,62 @@
+"""Query budgets: every page that lists cycles runs a constant number of queries, with 2 cycles or 30,
+for a visitor and for a signed-in account (loading the account and its roles is one query)."""
+
+from __future__ import annotations
+
+import pytest
+
+ENGLISH = {"Accept-Language": "en-CA"}
+
+# page: (path, role signed in or None, the most queries it may run)
+BUDGETS = {
+    "home": ("/", None, 1),
+    "home, signed in": ("/", "resident", 2),
+    "archive": ("/archive", None, 1),
+    "archive, signed in": ("/archive", "resident", 2),
+    "cycle": ("/cycles/cycle-0", None, 2),
+    "cycle, signed in": ("/cycles/cycle-0", "resident", 3),
+    "staff dashboard": ("/staff/", "staff", 2),
+    "audit log": ("/staff/audit-log", "staff", 4),
+}
+
+
+def add_cycles(make_cycle, start: int, stop: int) -> None:
+    """Cycles ``cycle-<n>``: even ones open for proposals, odd ones finished (in the archive)."""
+    for number in range(start, stop):
+        make_cycle(slug=f"cycle-{number}", phase="proposals" if number % 2 == 0 else "results")
+
+
+@pytest.mark.parametrize("page", list(BUDGETS))
+def test_a_page_runs_the_same_few_queries_with_2_cycles_or_30(
+    page, client, make_cycle, make_user, log_in, query_counter
+):
+    path, role, budget = BUDGETS[page]
+    if role is not None:
+        log_in(make_user(f"{role}@example.org", roles=[] if role == "resident" else [role]))
+
+    def queries() -> list[str]:
+        with query_counter() as statements:
+            response = client.get(path, headers=ENGLISH)
+        assert response.status_code == 200
+        return statements
+
+    add_cycles(make_cycle, 0, 2)
+    few = queries()
+    add_cycles(make_cycle, 2, 30)
+    many = queries()
+    assert len(many) == len(few), "\n\n".join(many)
+    assert len(many) <= budget, "\n\n".join(many)
+
+
+def test_the_counter_sees_a_query_per_row(app, session, make_cycle, query_counter):
+    """The fixture itself: touching a lazy collection of each cycle shows up as one query each."""
+    from sqlalchemy import select
+
+    from pb.models import Cycle
+
+    add_cycles(make_cycle, 0, 3)
+    session.expunge_all()
+    with query_counter() as statements, app.extensions["pb.db"].session_factory() as fresh:
+        for cycle in fresh.scalars(select(Cycle)):
+            list(cycle.closures)
+    assert len(statements) == 4
