@@ -16,7 +16,7 @@ BUDGETS = {
     "cycle": ("/cycles/cycle-0", None, 2),
     "cycle, signed in": ("/cycles/cycle-0", "resident", 3),
     "staff dashboard": ("/staff/", "staff", 2),
-    "audit log": ("/staff/audit-log", "staff", 4),
+    "audit log": ("/staff/audit-log", "staff", 8),  # user, count, page, names, head, checkpoint, new entries
 }
 
 
