@@ -77,6 +77,13 @@ def _pattern(kind: str, format: str, locale: str) -> str:
     return combined.replace("{1}", date).replace("{0}", time)
 
 
+def _for_locale(kind: str, format: str, locale: Locale, local: datetime) -> str:
+    """The format to give Babel: as it is, or in French the pattern with OQLF usage (``quebec_french``)."""
+    if locale.language != "fr":
+        return format
+    return quebec_french(_pattern(kind, format, str(locale)), local)
+
+
 def quebec_french(pattern: str, local: datetime) -> str:
     """OQLF usage that CLDR's fr_CA lacks: « 1er décembre », « 9 h », « 9 h 30 » (not « 09 h 00 »)."""
     if "'min'" in pattern:  # a time with seconds keeps its minutes
@@ -91,23 +98,16 @@ def quebec_french(pattern: str, local: datetime) -> str:
 def local_datetime(moment: datetime | None, timezone: str, format: str = "long") -> str:
     if moment is None:
         return ""
-    locale = current_locale()
-    zone = ZoneInfo(timezone)
-    pattern = _pattern("datetime", format, locale)
-    if locale.startswith("fr"):
-        pattern = quebec_french(pattern, moment.astimezone(zone))
-    return format_datetime(moment, format=pattern, tzinfo=zone, locale=_babel_locale())
+    locale, zone = _babel_locale(), ZoneInfo(timezone)
+    pattern = _for_locale("datetime", format, locale, moment.astimezone(zone))
+    return format_datetime(moment, format=pattern, tzinfo=zone, locale=locale)
 
 
 def local_date(moment: datetime | None, timezone: str, format: str = "long") -> str:
     if moment is None:
         return ""
-    locale = current_locale()
-    day = moment.astimezone(ZoneInfo(timezone))
-    pattern = _pattern("date", format, locale)
-    if locale.startswith("fr"):
-        pattern = quebec_french(pattern, day)
-    return format_date(day.date(), format=pattern, locale=_babel_locale())
+    locale, day = _babel_locale(), moment.astimezone(ZoneInfo(timezone))
+    return format_date(day.date(), format=_for_locale("date", format, locale, day), locale=locale)
 
 
 # --- Catalogues, looked up once per page rather than once per string --------------------------------

@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-import re
-
-from flask import abort, render_template, request
+from flask import abort, render_template
 
 from pb.cycles import bp
 from pb.cycles.explain import ballot_explanation, rule_explanation, tie_break_explanation
 from pb.extensions import db_session
 from pb.i18n import current_locale
 from pb.services.cycles import PHASE_NAMES, datetime_pattern, get_cycle, list_cycles_page
-from pb.web import request_now
+from pb.web import page_number, request_now
 
 PAGE_SIZE = 20
-# Page numbers beyond a million are not pages of this list; they get a 404 without a query.
-_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
-
-
-def _page_number() -> int:
-    """The ``page`` query argument (1 when absent); anything but a plain page number is a 404."""
-    raw = request.args.get("page", "1")
-    if not _PAGE_NUMBER.fullmatch(raw):
-        abort(404)
-    return int(raw)
 
 
 def _render_list(template: str, past: bool):
     now = request_now()
-    page = list_cycles_page(db_session(), now, past=past, number=_page_number(), per_page=PAGE_SIZE)
+    page = list_cycles_page(db_session(), now, past=past, number=page_number(), per_page=PAGE_SIZE)
     if page is None:
         abort(404)
     return render_template(

@@ -52,10 +52,6 @@ def current_head(session: Session) -> Head:
     return row.as_head() if row is not None else GENESIS
 
 
-def head_hash(session: Session) -> str:
-    return current_head(session).hash
-
-
 def _lock_head(session: Session) -> AuditLogHead:
     """The head row, locked until the transaction ends (SQLite: writers are serialized anyway)."""
     return session.execute(
