@@ -14,6 +14,8 @@ from pb.db import Base, UTCDateTime, str_enum, utcnow
 class Role(StrEnum):
     RESIDENT = "resident"
     STAFF = "staff"
+    # A resident volunteer who helps turn proposals into ballot projects (reviews drafts; staff confirm).
+    DELEGATE = "delegate"
     AUDITOR = "auditor"
     ADMIN = "admin"
 
@@ -32,6 +34,9 @@ class User(Base):
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Part of every session's identity (``get_id``); moving it on ends every session of the account.
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Set when the owner follows the mailed confirmation link; taking part (proposing, commenting,
+    # supporting, voting) needs it. Accounts made by staff or by ``pb create-admin`` start confirmed.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     role_grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan", foreign_keys="RoleGrant.user_id"
@@ -41,6 +46,10 @@ class User(Base):
     def roles(self) -> frozenset[Role]:
         """Every account is a resident; other roles are granted."""
         return frozenset({Role.RESIDENT, *(grant.role for grant in self.role_grants)})
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
 
     def has_role(self, role: Role | str) -> bool:
         role = Role(role)

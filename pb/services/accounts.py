@@ -39,16 +39,20 @@ from pb.passwords import (
 from pb.services.audit import record_change
 from pb.services.errors import DomainError
 
-ROLE_ORDER = (Role.RESIDENT, Role.STAFF, Role.AUDITOR, Role.ADMIN)
-GRANTABLE_ROLES = (Role.STAFF, Role.AUDITOR, Role.ADMIN)
+ROLE_ORDER = (Role.RESIDENT, Role.DELEGATE, Role.STAFF, Role.AUDITOR, Role.ADMIN)
+GRANTABLE_ROLES = (Role.DELEGATE, Role.STAFF, Role.AUDITOR, Role.ADMIN)
 ROLE_LABELS = {
     Role.RESIDENT: _l("Resident"),
+    Role.DELEGATE: _l("Budget delegate"),
     Role.STAFF: _l("Staff"),
     Role.AUDITOR: _l("Auditor"),
     Role.ADMIN: _l("Admin"),
 }
 ROLE_DESCRIPTIONS = {
     Role.RESIDENT: _l("Proposes projects and votes. Every account is a resident."),
+    Role.DELEGATE: _l(
+        "A resident volunteer who reviews proposals and drafts ballot projects; staff confirm their work."
+    ),
     Role.STAFF: _l("Runs budget cycles: reviews proposals, records paper ballots, publishes results."),
     Role.AUDITOR: _l("Reads the audit log and the election records, and changes nothing."),
     Role.ADMIN: _l("Manages accounts and grants roles; can also do everything staff can."),
