@@ -2,52 +2,25 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
-from email.policy import default as default_policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from pb.mail import MailError, SmtpTransport
 from pb.models import MailStatus, OutboxMail
 from pb.services.outbox import CLAIM_SECONDS, MAX_ATTEMPTS, deliver_due, queue_mail, retry_delay
+from tests.smtp import free_port, smtp_inbox
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 LINK = "https://pb.example.org/account/reset-password/secret-token"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Inbox:
-    """An aiosmtpd handler: keeps what it accepts; ``answers`` are refusals to give first, in order."""
-
-    def __init__(self) -> None:
-        self.messages: list = []
-        self.answers: list[str] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.answers:
-            return self.answers.pop(0)
-        self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
-        return "250 Message accepted for delivery"
-
-
 @pytest.fixture
 def inbox():
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.port = controller.port
-    yield handler
-    controller.stop()
+    with smtp_inbox() as handler:
+        yield handler
 
 
 @pytest.fixture
