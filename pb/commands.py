@@ -65,6 +65,7 @@ def db_check() -> None:
 @with_appcontext
 def create_admin(email: str, display_name: str, password: str) -> None:
     """Make the first admin account (or give an existing account the admin role)."""
+    from pb.db import utcnow
     from pb.extensions import db_session
     from pb.models import Role
     from pb.services.accounts import (
@@ -82,7 +83,14 @@ def create_admin(email: str, display_name: str, password: str) -> None:
             problem = password_problem(password)
             if problem:
                 raise DomainError(problem)
-            user = create_user(session, email, password, display_name)
+            # Whoever runs the command vouches for the address: the account starts confirmed.
+            user = create_user(session, email, password, display_name, confirmed_at=utcnow())
+        elif not user.email_confirmed:
+            # Anyone can register any address: an unconfirmed account may belong to someone else.
+            raise DomainError(
+                f"{user.email} has an account whose address is not confirmed yet: its owner must "
+                "confirm it first (with the mailed link, or by choosing a new password)"
+            )
         grant_role(session, None, user, Role.ADMIN)
         session.commit()
     except DomainError as error:

@@ -52,7 +52,7 @@ CATEGORIES = (
 def _account(session: Session, role: str, email: str, password: str, name: str) -> User:
     user = find_user_by_email(session, email)
     if user is None:
-        user = create_user(session, email, password, name, locale="en_CA")
+        user = create_user(session, email, password, name, locale="en_CA", confirmed_at=utcnow())
     if role != "resident":
         grant_role(session, None, user, Role(role))
     return user

@@ -17,8 +17,14 @@ def create_account(
     password: str = "correct horse battery",
     display_name: str = "Test Person",
     locale: str | None = None,
+    confirmed: bool = True,
 ) -> User:
-    user = create_user(session, email, password, display_name, locale)
+    """An account as an admin or ``pb create-admin`` makes it: its address confirmed unless
+    ``confirmed=False`` (as a self-registered account is until its owner follows the link)."""
+    from pb.db import utcnow
+
+    confirmed_at = utcnow() if confirmed else None
+    user = create_user(session, email, password, display_name, locale, confirmed_at=confirmed_at)
     for role in roles:
         grant_role(session, None, user, Role(role))
     session.commit()

@@ -118,3 +118,7 @@ class PasswordResetRequestForm(PbForm):
 class PasswordResetForm(PbForm):
     new_password = _new_password_field(_l("New password"))
     confirm_password = _confirm_password_field(_l("Type the new password again"), "new_password")
+
+
+class ConfirmationRequestForm(PbForm):
+    email = _email_field()

@@ -1,9 +1,11 @@
-"""Registering, signing in and out, the account page, and password reset by mail."""
+"""Registering and confirming the e-mail address, signing in and out, the account page, and password
+reset by mail."""
 
 from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 
 from flask import after_this_request, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
@@ -13,6 +15,7 @@ from flask_login import current_user, login_required, logout_user
 from pb.auth import bp
 from pb.auth.forms import (
     ChangePasswordForm,
+    ConfirmationRequestForm,
     PasswordResetForm,
     PasswordResetRequestForm,
     ProfileForm,
@@ -21,14 +24,19 @@ from pb.auth.forms import (
 )
 from pb.extensions import client_network, db_session, limiter
 from pb.i18n import LANGUAGES, LOCALE_COOKIE, current_locale
-from pb.passwords import MIN_PASSWORD_LENGTH, RESET_TOKEN_MAX_AGE_SECONDS
+from pb.models import User
+from pb.passwords import CONFIRMATION_TOKEN_MAX_AGE_SECONDS, MIN_PASSWORD_LENGTH, RESET_TOKEN_MAX_AGE_SECONDS
 from pb.security import safe_next_path, start_session
 from pb.services import accounts
 from pb.services.outbox import queue_mail
 from pb.web import domain_errors, request_now
 
-# Every answer to a reset request takes this long, whether or not a mail is queued.
+# Every answer to a reset or confirmation-link request takes this long, whether or not a mail is queued.
 RESET_REQUEST_SECONDS = 0.25
+CONFIRMATION_HOURS = CONFIRMATION_TOKEN_MAX_AGE_SECONDS // 3600
+
+# Pages of every blueprint offer proposing, commenting and voting only to those who may take part.
+bp.add_app_template_global(accounts.can_take_part, "can_take_part")
 
 
 @bp.context_processor
@@ -99,21 +107,104 @@ def sign_in():
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_sign_in_limit, methods=["POST"])  # each attempt costs an argon2 hash and can probe e-mails
+@limiter.limit(_sign_in_limit, methods=["POST"])  # each attempt costs an argon2 hash and queues a mail
+@limiter.limit(_account_limit, key_func=_named_account, methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("auth.account"))
     form = RegisterForm()
     if form.validate_on_submit():
         with domain_errors(form) as attempt:
-            user = accounts.register(
-                db_session(), form.email.data, form.password.data, form.display_name.data, current_locale()
+            registration = accounts.register(
+                db_session(),
+                current_app.config["SECRET_KEY"],
+                form.email.data,
+                form.password.data,
+                form.display_name.data,
+                locale=current_locale(),
+                now=request_now(),
             )
         if attempt.ok:
-            start_session(user)
-            flash(_("Welcome! Your account is ready and you are signed in."), "success")
-            return redirect(_home())
+            if registration.created:
+                _queue_confirmation_mail(registration.user, registration.confirmation_token)
+            elif registration.user.is_active:
+                _queue_taken_address_mail(registration.user)
+            # The same answer whether or not the address had an account: its owner got a mail.
+            flash(
+                _("We have sent a message to %(email)s.", email=accounts.normalize_email(form.email.data)),
+                "success",
+            )
+            return redirect(url_for("auth.check_inbox"))
     return render_template("auth/register.html", form=form)
+
+
+@bp.get("/register/check-inbox")
+def check_inbox():
+    return render_template("auth/check_inbox.html", hours=CONFIRMATION_HOURS)
+
+
+@bp.get("/confirm/<token>")
+def confirm_email(token: str):
+    with domain_errors() as attempt:
+        accounts.confirm_email(db_session(), current_app.config["SECRET_KEY"], token, request_now())
+    if attempt.ok:
+        return _no_store(render_template("auth/email_confirmed.html"))
+    if current_user.is_authenticated and current_user.email_confirmed:
+        flash(_("Your e-mail address is confirmed already."), "success")
+        return redirect(url_for("auth.account"))
+    form = ConfirmationRequestForm(formdata=None)
+    return _no_store(
+        (
+            render_template(
+                "auth/confirmation_link_invalid.html",
+                form=form,
+                hours=CONFIRMATION_HOURS,
+            ),
+            400,
+        )
+    )
+
+
+@bp.post("/confirm/again")
+@limiter.limit(_sign_in_limit)
+@limiter.limit(_account_limit, key_func=_signed_in_account)
+@login_required
+def resend_confirmation():
+    """A new link for the signed-in account (the button on the account page)."""
+    user = current_user._get_current_object()
+    if user.email_confirmed:
+        flash(_("Your e-mail address is confirmed already."), "success")
+        return redirect(url_for("auth.account"))
+    confirmation = accounts.request_email_confirmation(current_app.config["SECRET_KEY"], user, request_now())
+    if confirmation is not None:
+        _queue_confirmation_mail(confirmation.user, confirmation.token)
+    flash(_("We have sent a new link to %(email)s.", email=user.email), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+@limiter.limit(_sign_in_limit, methods=["POST"])
+@limiter.limit(_account_limit, key_func=_named_account, methods=["POST"])
+def request_confirmation():
+    """A new link for whoever gives the address (not signed in); the same answer for every address."""
+
+    def send(email: str) -> None:
+        confirmation = accounts.request_email_confirmation_for(
+            db_session(), current_app.config["SECRET_KEY"], email, request_now()
+        )
+        if confirmation is not None:
+            _queue_confirmation_mail(confirmation.user, confirmation.token)
+
+    return _link_by_mail(
+        ConfirmationRequestForm(),
+        "auth/request_confirmation.html",
+        send,
+        lambda email: _(
+            "If an account uses %(email)s and its address is not confirmed yet, we have sent a new "
+            "link to it. If no message arrives, check your spam folder.",
+            email=email,
+        ),
+    )
 
 
 @bp.post("/sign-out")
@@ -184,25 +275,80 @@ def change_password():
     return redirect(url_for("auth.account"))
 
 
-def _queue_reset_mail(reset: accounts.PasswordReset) -> None:
-    """Queue the link in the account's language; the worker sends it after this request commits."""
-    link = url_for("auth.reset_password", token=reset.token, _external=True)
-    locale = reset.user.locale if reset.user.locale in LANGUAGES else current_locale()
+def _queue_mail_to(user: User, write: Callable[[], tuple[str, str]]) -> None:
+    """Queue the mail that ``write()`` returns as (subject, body), written in the account's language
+    (the page's when it has none); the worker sends it after this request commits."""
+    locale = user.locale if user.locale in LANGUAGES else current_locale()
     with force_locale(locale):
-        subject = _("Choose a new password")
-        body = _(
-            "Hello %(name)s,\n\n"
-            "Someone, probably you, asked to choose a new password for the participatory budgeting account "
-            "%(email)s.\n\n"
-            "To choose a new password, open this link within %(minutes)d minutes:\n\n%(link)s\n\n"
-            "The link works only once. If you did not ask for this, ignore this message: "
-            "your password stays the same.",
-            name=reset.user.display_name,
-            email=reset.user.email,
-            minutes=RESET_TOKEN_MAX_AGE_SECONDS // 60,
-            link=link,
-        )
-    queue_mail(db_session(), reset.user.email, subject, body, request_now())
+        subject, body = write()
+    queue_mail(db_session(), user.email, subject, body, request_now())
+
+
+def _queue_reset_mail(reset: accounts.PasswordReset) -> None:
+    link = url_for("auth.reset_password", token=reset.token, _external=True)
+    _queue_mail_to(
+        reset.user,
+        lambda: (
+            _("Choose a new password"),
+            _(
+                "Hello %(name)s,\n\n"
+                "Someone, probably you, asked to choose a new password for the participatory budgeting "
+                "account %(email)s.\n\n"
+                "To choose a new password, open this link within %(minutes)d minutes:\n\n%(link)s\n\n"
+                "The link works only once. If you did not ask for this, ignore this message: "
+                "your password stays the same.",
+                name=reset.user.display_name,
+                email=reset.user.email,
+                minutes=RESET_TOKEN_MAX_AGE_SECONDS // 60,
+                link=link,
+            ),
+        ),
+    )
+
+
+def _queue_confirmation_mail(user: User, token: str) -> None:
+    link = url_for("auth.confirm_email", token=token, _external=True)
+    _queue_mail_to(
+        user,
+        lambda: (
+            _("Confirm your e-mail address"),
+            _(
+                "Hello %(name)s,\n\n"
+                "To confirm that %(email)s is your address for participatory budgeting, open this link "
+                "within %(hours)d hours:\n\n%(link)s\n\n"
+                "Until you do, you can sign in, but you cannot propose projects, comment or vote. "
+                "The link works only once. If you did not create this account, ignore this message.",
+                name=user.display_name,
+                email=user.email,
+                hours=CONFIRMATION_HOURS,
+                link=link,
+            ),
+        ),
+    )
+
+
+def _queue_taken_address_mail(user: User) -> None:
+    """Someone tried to register with an address that has an account: tell its owner, change nothing."""
+    sign_in_link = url_for("auth.sign_in", _external=True)
+    reset_link = url_for("auth.request_password_reset", _external=True)
+    _queue_mail_to(
+        user,
+        lambda: (
+            _("Someone tried to create an account with your address"),
+            _(
+                "Hello %(name)s,\n\n"
+                "Someone, perhaps you, tried to create a participatory budgeting account with %(email)s. "
+                "This address already has an account, so nothing has changed.\n\n"
+                "If it was you, sign in here:\n\n%(sign_in)s\n\n"
+                "If you forgot your password, choose a new one here:\n\n%(reset)s\n\n"
+                "If it was not you, ignore this message: your account stays as it is.",
+                name=user.display_name,
+                email=user.email,
+                sign_in=sign_in_link,
+                reset=reset_link,
+            ),
+        ),
+    )
 
 
 def _answer_no_sooner_than(seconds: float) -> None:
@@ -219,29 +365,37 @@ def _answer_no_sooner_than(seconds: float) -> None:
         return response
 
 
+def _link_by_mail(form, template: str, send: Callable[[str], None], answer: Callable[[str], str]):
+    """A form where anyone asks for a link by mail (``send(email)`` queues it when there is an
+    account to send it to): the same answer (``answer(email)``), after the same time, whether or
+    not there is one, so that no one can find out which addresses have accounts."""
+    if not form.validate_on_submit():
+        return render_template(template, form=form)
+    _answer_no_sooner_than(RESET_REQUEST_SECONDS)
+    send(form.email.data)
+    flash(answer(accounts.normalize_email(form.email.data)), "success")
+    return redirect(request.path)
+
+
 @bp.route("/reset-password", methods=["GET", "POST"])
 @limiter.limit(_sign_in_limit, methods=["POST"])
 @limiter.limit(_account_limit, key_func=_named_account, methods=["POST"])
 def request_password_reset():
-    form = PasswordResetRequestForm()
-    if form.validate_on_submit():
-        _answer_no_sooner_than(RESET_REQUEST_SECONDS)
-        reset = accounts.request_password_reset(
-            db_session(), current_app.config["SECRET_KEY"], form.email.data
-        )
+    def send(email: str) -> None:
+        reset = accounts.request_password_reset(db_session(), current_app.config["SECRET_KEY"], email)
         if reset is not None:
             _queue_reset_mail(reset)
-        # The same answer whether or not the address has an account, so that no one can find out which do.
-        flash(
-            _(
-                "If an account uses %(email)s, we have sent a link to it to choose a new password. "
-                "The link works for one hour. If no message arrives, check your spam folder.",
-                email=accounts.normalize_email(form.email.data),
-            ),
-            "success",
-        )
-        return redirect(url_for("auth.request_password_reset"))
-    return render_template("auth/request_password_reset.html", form=form)
+
+    return _link_by_mail(
+        PasswordResetRequestForm(),
+        "auth/request_password_reset.html",
+        send,
+        lambda email: _(
+            "If an account uses %(email)s, we have sent a link to it to choose a new password. "
+            "The link works for one hour. If no message arrives, check your spam folder.",
+            email=email,
+        ),
+    )
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
@@ -253,7 +407,9 @@ def reset_password(token: str):
     form = PasswordResetForm()
     if form.validate_on_submit():
         with domain_errors(form) as attempt:
-            accounts.complete_password_reset(db_session(), secret_key, token, form.new_password.data)
+            accounts.complete_password_reset(
+                db_session(), secret_key, token, form.new_password.data, request_now()
+            )
         if attempt.ok:
             logout_user()
             session.clear()

@@ -32,7 +32,9 @@ from pb.passwords import (
     hash_password,
     is_common_password,
     is_easy_to_guess,
+    make_confirmation_token,
     make_reset_token,
+    user_for_confirmation_token,
     user_for_reset_token,
     verify_password,
 )
@@ -68,34 +70,90 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def create_user(
-    session: Session, email: str, password: str, display_name: str, locale: str | None = None
-) -> User:
+def _add_user(
+    session: Session,
+    email: str,
+    password_hash: str,
+    display_name: str,
+    locale: str | None,
+    confirmed_at: datetime | None,
+) -> User | None:
+    """The new account, or None when the address has one already (checked, and then guarded by
+    the unique index: another request may take the address between the check and the insert)."""
     if find_user_by_email(session, email) is not None:
-        raise DomainError(_l("An account with this e-mail address already exists."), field="email")
+        return None
     user = User(
         email=normalize_email(email),
         display_name=display_name.strip(),
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         locale=locale,
+        email_confirmed_at=confirmed_at,
     )
     try:
-        with session.begin_nested():  # another request may take the address between the check and here
+        with session.begin_nested():
             session.add(user)
             session.flush()
     except IntegrityError:
-        raise DomainError(_l("An account with this e-mail address already exists."), field="email") from None
+        return None
     return user
 
 
-def register(
-    session: Session, email: str, password: str, display_name: str, locale: str | None = None
+def create_user(
+    session: Session,
+    email: str,
+    password: str,
+    display_name: str,
+    locale: str | None = None,
+    *,
+    confirmed_at: datetime | None = None,
 ) -> User:
-    """A resident creates their own account; the password must pass :func:`password_problem`."""
+    """An account made for someone (``pb create-admin``, the demo, tests): the caller vouches for
+    the address by passing ``confirmed_at``; without it the owner must confirm it by mail."""
+    user = _add_user(session, email, hash_password(password), display_name, locale, confirmed_at)
+    if user is None:
+        raise DomainError(_l("An account with this e-mail address already exists."), field="email")
+    return user
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What registering did; the visitor gets the same answer either way, and the view mails
+    the owner of ``user``: a new, unconfirmed account with the token of its confirmation link,
+    or, when the address has an account already, that account, untouched (no token)."""
+
+    user: User
+    confirmation_token: str | None
+
+    @property
+    def created(self) -> bool:
+        return self.confirmation_token is not None
+
+
+def register(
+    session: Session,
+    secret_key: str,
+    email: str,
+    password: str,
+    display_name: str,
+    *,
+    locale: str | None = None,
+    now: datetime,
+) -> Registration:
+    """A resident creates their own account, unconfirmed until they follow the mailed link.
+
+    The password must pass :func:`password_problem` whether or not the address is taken, and
+    is hashed in both cases, so neither the answer nor its time tells who has an account.
+    """
     problem = password_problem(password, email, display_name)
     if problem:
         raise DomainError(problem, field="password")
-    return create_user(session, email, password, display_name, locale)
+    password_hash = hash_password(password)
+    user = _add_user(session, email, password_hash, display_name, locale, None)
+    if user is None:
+        existing = find_user_by_email(session, email)
+        assert existing is not None  # taken by the check or by a concurrent insert; never deleted
+        return Registration(existing, None)
+    return Registration(user, make_confirmation_token(secret_key, user, now))
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
@@ -178,11 +236,86 @@ def account_for_reset_token(session: Session, secret_key: str, token: str) -> Us
     return user_for_reset_token(secret_key, token, session)
 
 
-def complete_password_reset(session: Session, secret_key: str, token: str, new_password: str) -> User:
+def complete_password_reset(
+    session: Session, secret_key: str, token: str, new_password: str, now: datetime | None = None
+) -> User:
+    """Set the new password. The link came by mail to the account's address, which proves the
+    address too: an unconfirmed account is confirmed (and whoever registered it with someone
+    else's address loses it, since their password and sessions end)."""
     user = account_for_reset_token(session, secret_key, token)
     if user is None:
         raise DomainError(_l("This password reset link is not valid any more. Please ask for a new one."))
     set_password(session, user, new_password)
+    if not user.email_confirmed:
+        user.email_confirmed_at = now or utcnow()
+        session.flush()
+    return user
+
+
+# Confirming the e-mail address, and who may take part
+
+
+CONFIRM_EMAIL_FIRST = _l(
+    "Confirm your e-mail address first: open the link we sent you, or ask for a new one on your account page."
+)
+ACCOUNT_DEACTIVATED = _l("This account is deactivated.")
+
+
+def can_take_part(user) -> bool:
+    """Whether ``user`` may propose, comment, support and vote: a signed-in, active account whose
+    e-mail address is confirmed. Anyone else (a visitor, ``None``) may not. Services check it
+    with :func:`check_can_take_part`; pages offer those actions only when it holds."""
+    return bool(
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and user.is_active
+        and getattr(user, "email_confirmed", False)
+    )
+
+
+def check_can_take_part(user: User) -> None:
+    """Raise the :class:`DomainError` that says why ``user`` may not take part, if they may not."""
+    if can_take_part(user):
+        return
+    if user is not None and getattr(user, "is_authenticated", False) and not user.is_active:
+        raise DomainError(ACCOUNT_DEACTIVATED)
+    raise DomainError(CONFIRM_EMAIL_FIRST)
+
+
+@dataclass(frozen=True)
+class EmailConfirmation:
+    """Whom to mail a new confirmation link, and its token."""
+
+    user: User
+    token: str
+
+
+def request_email_confirmation(secret_key: str, user: User | None, now: datetime) -> EmailConfirmation | None:
+    """A new confirmation link for ``user`` when they are active and unconfirmed; else None."""
+    if user is None or not user.is_active or user.email_confirmed:
+        return None
+    return EmailConfirmation(user, make_confirmation_token(secret_key, user, now))
+
+
+def request_email_confirmation_for(
+    session: Session, secret_key: str, email: str, now: datetime
+) -> EmailConfirmation | None:
+    """The same for the account with this address, known or not: the caller must answer the
+    visitor the same way whether or not a link is sent."""
+    return request_email_confirmation(secret_key, find_user_by_email(session, email), now)
+
+
+def confirm_email(session: Session, secret_key: str, token: str, now: datetime) -> User:
+    """Mark the address that ``token`` names as confirmed at ``now``.
+
+    Refused when the link is forged, older than 48 hours, already used (the address is
+    confirmed), for another address than the account's current one, or for a deactivated account.
+    """
+    user = user_for_confirmation_token(secret_key, token, session, now)
+    if user is None:
+        raise DomainError(_l("This confirmation link does not work any more. Ask for a new one."))
+    user.email_confirmed_at = now
+    session.flush()
     return user
 
 

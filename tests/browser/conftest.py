@@ -282,13 +282,18 @@ class Site:
         return self.server.url_for(endpoint, **values)
 
     def account(self, role: str) -> Any:
-        """An account holding ``role`` (``resident``: no extra role), committed."""
+        """An account holding ``role`` (``resident``: no extra role; ``unconfirmed``: a resident
+        whose e-mail address is not confirmed yet), committed."""
         if role not in self.accounts:
             from tests.factories import create_account
 
-            roles = [] if role == "resident" else [role]
+            roles = [] if role in ("resident", "unconfirmed") else [role]
             self.accounts[role] = create_account(
-                self.session, email=f"{role}@example.org", roles=roles, password=PASSWORD
+                self.session,
+                email=f"{role}@example.org",
+                roles=roles,
+                password=PASSWORD,
+                confirmed=role != "unconfirmed",
             )
         return self.accounts[role]
 
@@ -315,6 +320,18 @@ class Site:
             return make_reset_token(self.server.app.config["SECRET_KEY"], self.account("resident"))
 
         return self.once("reset-token", build)
+
+    def confirmation_token(self) -> str:
+        """A working link's token, for a new unconfirmed account each time (following it uses it)."""
+        from pb.db import utcnow
+        from pb.passwords import make_confirmation_token
+        from tests.factories import create_account
+
+        number = self.cache["confirmations"] = self.cache.get("confirmations", 0) + 1
+        user = create_account(
+            self.session, email=f"new{number}@example.org", password=PASSWORD, confirmed=False
+        )
+        return make_confirmation_token(self.server.app.config["SECRET_KEY"], user, utcnow())
 
     def new_context(self, language: str | None = None, role: str | None = None, locale: str = "en-CA") -> Any:
         """A fresh context: in ``language`` if given (the ``pb_locale`` cookie of a returning visitor),

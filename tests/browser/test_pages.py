@@ -98,6 +98,20 @@ PAGES = [
     PageCase("reset-password", lambda site: site.url_for("auth.reset_password", token=site.reset_token())),
     PageCase("reset-link-invalid", endpoint("auth.reset_password", token="not-a-token"), status=400),
     PageCase("account", endpoint("auth.account"), user="resident"),
+    PageCase("account-unconfirmed", endpoint("auth.account"), user="unconfirmed"),
+    PageCase("check-inbox", endpoint("auth.check_inbox")),
+    PageCase(
+        "email-confirmed", lambda site: site.url_for("auth.confirm_email", token=site.confirmation_token())
+    ),
+    PageCase("confirm-link-invalid", endpoint("auth.confirm_email", token="not-a-token"), status=400),
+    PageCase(
+        "confirm-link-invalid-signed-in",
+        endpoint("auth.confirm_email", token="not-a-token"),
+        user="unconfirmed",
+        status=400,
+    ),
+    PageCase("request-confirmation", endpoint("auth.request_confirmation")),
+    PageCase("request-confirmation-errors", endpoint("auth.request_confirmation"), then=send_empty),
     # Staff
     PageCase("staff-dashboard", with_cycle("staff.dashboard"), user="staff"),
     PageCase("staff-cycle-create", endpoint("staff.create_cycle"), user="staff"),

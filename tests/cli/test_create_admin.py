@@ -74,3 +74,20 @@ def test_refuses_a_short_password(runner, session):
     assert result.exit_code == 1
     assert "Use at least 10 characters." in result.output
     assert session.scalars(select(User)).all() == []
+
+
+def test_the_new_admin_starts_with_a_confirmed_address(runner, session):
+    create_admin(
+        runner, "--email", "boss@example.org", "--name", "Boss", "--password", "a long admin passphrase"
+    )
+    assert session.scalars(select(User)).one().email_confirmed
+
+
+def test_refuses_an_account_whose_address_is_not_confirmed(runner, session, make_user):
+    """Anyone can register any address: an unconfirmed account may not be its owner's."""
+    user = make_user("boss@example.org", confirmed=False)
+    result = create_admin(runner, "--email", "boss@example.org", "--name", "Boss", "--password", "ignored")
+    assert result.exit_code == 1
+    assert "boss@example.org has an account whose address is not confirmed yet" in result.output
+    session.expire_all()
+    assert Role.ADMIN not in session.get(User, user.id).roles

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from itsdangerous import TimestampSigner
@@ -16,6 +17,11 @@ from pb.services.errors import DomainError
 
 SECRET = "test-secret-key-not-for-production-use"
 PASSWORD = "correct horse battery"
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def register(session, email, password, display_name, now=NOW):
+    return accounts.register(session, SECRET, email, password, display_name, now=now)
 
 
 @pytest.fixture(autouse=True)
@@ -26,23 +32,64 @@ def request_context(app):
 
 
 def test_register_lower_cases_the_email_and_hashes_the_password(session):
-    user = accounts.register(session, "  Amira@Example.ORG ", "a long passphrase", " Amira ")
+    registration = register(session, "  Amira@Example.ORG ", "a long passphrase", " Amira ")
     session.commit()
     stored = session.scalars(select(User)).one()
+    assert registration.created and registration.user is stored
     assert stored.email == "amira@example.org"
     assert stored.display_name == "Amira"
     assert "a long passphrase" not in stored.password_hash
     assert stored.password_hash.startswith("$argon2")
     assert verify_password(stored.password_hash, "a long passphrase")
-    assert user.roles == {Role.RESIDENT}
+    assert stored.roles == {Role.RESIDENT}
 
 
-def test_register_refuses_an_email_already_used_in_any_case(session):
-    accounts.register(session, "amira@example.org", "a long passphrase", "Amira")
+def test_a_registered_account_starts_unconfirmed_and_cannot_take_part(session):
+    user = register(session, "amira@example.org", "a long passphrase", "Amira").user
+    assert user.email_confirmed_at is None and not user.email_confirmed
+    assert not accounts.can_take_part(user)
     with pytest.raises(DomainError) as caught:
-        accounts.register(session, "AMIRA@example.org", "another passphrase", "Someone else")
-    assert caught.value.field == "email"
-    assert "already exists" in str(caught.value)
+        accounts.check_can_take_part(user)
+    assert caught.value.message is accounts.CONFIRM_EMAIL_FIRST
+
+
+def test_registering_a_taken_address_changes_nothing_and_names_its_owner(session, make_user):
+    owner = make_user("amira@example.org", display_name="Amira")
+    before = (owner.password_hash, owner.display_name, owner.password_changed_at, owner.session_generation)
+    registration = register(session, "AMIRA@example.org", "another passphrase", "Someone else")
+    session.commit()
+    assert registration.user.id == owner.id
+    assert not registration.created and registration.confirmation_token is None
+    session.expire_all()
+    (stored,) = session.scalars(select(User)).all()
+    assert (
+        stored.password_hash,
+        stored.display_name,
+        stored.password_changed_at,
+        stored.session_generation,
+    ) == (before)
+    assert stored.email_confirmed
+
+
+def test_registering_hashes_a_password_whether_or_not_the_address_is_taken(session, make_user, monkeypatch):
+    """The slow step runs on both paths, so the time taken does not tell which addresses have accounts."""
+    make_user("amira@example.org")
+    hashed: list[str] = []
+    real_hash = accounts.hash_password
+    monkeypatch.setattr(
+        accounts, "hash_password", lambda password: hashed.append(password) or real_hash(password)
+    )
+    register(session, "amira@example.org", "first passphrase", "Amira")
+    register(session, "bo@example.org", "second passphrase", "Bo")
+    assert hashed == ["first passphrase", "second passphrase"]
+
+
+def test_the_password_rules_apply_whether_or_not_the_address_is_taken(session, make_user):
+    make_user("amira@example.org")
+    for email in ("amira@example.org", "bo@example.org"):
+        with pytest.raises(DomainError) as caught:
+            register(session, email, "short", "Someone")
+        assert (caught.value.field, str(caught.value)) == ("password", "Use at least 10 characters.")
 
 
 @pytest.mark.parametrize(
@@ -51,7 +98,7 @@ def test_register_refuses_an_email_already_used_in_any_case(session):
 )
 def test_register_refuses_weak_passwords(session, password, problem):
     with pytest.raises(DomainError) as caught:
-        accounts.register(session, "amira@example.org", password, "Amira")
+        register(session, "amira@example.org", password, "Amira")
     assert caught.value.field == "password"
     assert problem in str(caught.value)
     assert session.scalars(select(User)).all() == []
@@ -148,6 +195,131 @@ def test_a_token_signed_with_another_key_is_refused(session, make_user):
     assert accounts.account_for_reset_token(session, SECRET, reset.token) is None
 
 
+def test_a_reset_confirms_the_address_it_was_mailed_to(session):
+    user = register(session, "amira@example.org", "a long passphrase", "Amira").user
+    reset = accounts.request_password_reset(session, SECRET, "amira@example.org")
+    accounts.complete_password_reset(session, SECRET, reset.token, "my new passphrase", NOW)
+    assert user.email_confirmed_at == NOW
+
+
+# Confirming the e-mail address
+
+
+def unconfirmed(session, email="amira@example.org"):
+    registration = register(session, email, "a long passphrase", "Amira")
+    session.commit()
+    return registration.user, registration.confirmation_token
+
+
+def test_following_the_link_confirms_the_address_and_lets_the_person_take_part(session):
+    user, token = unconfirmed(session)
+    later = NOW + timedelta(hours=47)
+    assert accounts.confirm_email(session, SECRET, token, later) is user
+    session.commit()
+    session.expire_all()
+    stored = session.get(User, user.id)
+    assert stored.email_confirmed_at == later
+    assert accounts.can_take_part(stored)
+    accounts.check_can_take_part(stored)
+
+
+def test_a_confirmation_link_works_only_once(session):
+    user, token = unconfirmed(session)
+    accounts.confirm_email(session, SECRET, token, NOW)
+    with pytest.raises(DomainError) as caught:
+        accounts.confirm_email(session, SECRET, token, NOW + timedelta(minutes=1))
+    assert "does not work any more" in str(caught.value)
+    assert user.email_confirmed_at == NOW
+
+
+def test_a_confirmation_link_expires_after_48_hours(session):
+    user, token = unconfirmed(session)
+    with pytest.raises(DomainError):
+        accounts.confirm_email(session, SECRET, token, NOW + timedelta(hours=48, seconds=1))
+    assert not user.email_confirmed
+
+
+def test_a_confirmation_link_dies_when_the_address_changes(session):
+    user, token = unconfirmed(session)
+    user.email = "amira.khan@example.org"
+    session.flush()
+    with pytest.raises(DomainError):
+        accounts.confirm_email(session, SECRET, token, NOW)
+    assert not user.email_confirmed
+    # A link for the new address works.
+    again = accounts.request_email_confirmation(SECRET, user, NOW)
+    accounts.confirm_email(session, SECRET, again.token, NOW)
+    assert user.email_confirmed
+
+
+@pytest.mark.parametrize("token", ["", "nonsense", "eyJhbGciOi.tampered.value"])
+def test_a_made_up_confirmation_link_is_refused(session, token):
+    unconfirmed(session)
+    with pytest.raises(DomainError):
+        accounts.confirm_email(session, SECRET, token, NOW)
+
+
+def test_a_confirmation_link_signed_with_another_key_or_as_a_reset_link_is_refused(session):
+    user, _token = unconfirmed(session)
+    other_key = accounts.request_email_confirmation("some-other-secret-key", user, NOW).token
+    reset_link = accounts.request_password_reset(session, SECRET, user.email).token
+    for token in (other_key, reset_link):
+        with pytest.raises(DomainError):
+            accounts.confirm_email(session, SECRET, token, NOW)
+    assert not user.email_confirmed
+
+
+def test_a_deactivated_account_cannot_be_confirmed(session):
+    user, token = unconfirmed(session)
+    user.is_active = False
+    with pytest.raises(DomainError):
+        accounts.confirm_email(session, SECRET, token, NOW)
+
+
+def test_a_new_link_only_for_active_unconfirmed_accounts(session, make_user):
+    user, _token = unconfirmed(session)
+    confirmation = accounts.request_email_confirmation_for(session, SECRET, " AMIRA@example.org", NOW)
+    assert confirmation.user is user
+    accounts.confirm_email(session, SECRET, confirmation.token, NOW)
+    assert accounts.request_email_confirmation_for(session, SECRET, "amira@example.org", NOW) is None
+    assert accounts.request_email_confirmation_for(session, SECRET, "nobody@example.org", NOW) is None
+    inactive, _ = unconfirmed(session, "bo@example.org")
+    inactive.is_active = False
+    assert accounts.request_email_confirmation(SECRET, inactive, NOW) is None
+
+
+def test_accounts_made_for_someone_start_confirmed_only_when_the_maker_says_so(session):
+    made = accounts.create_user(session, "boss@example.org", PASSWORD, "Boss", confirmed_at=NOW)
+    assert made.email_confirmed_at == NOW
+    assert not accounts.create_user(session, "bo@example.org", PASSWORD, "Bo").email_confirmed
+
+
+def test_who_may_take_part(session, make_user):
+    from flask_login import AnonymousUserMixin
+
+    confirmed = make_user("amira@example.org")
+    assert accounts.can_take_part(confirmed)
+    assert not accounts.can_take_part(None)
+    assert not accounts.can_take_part(AnonymousUserMixin())
+    with pytest.raises(DomainError) as caught:
+        accounts.check_can_take_part(None)
+    assert caught.value.message is accounts.CONFIRM_EMAIL_FIRST
+    confirmed.is_active = False
+    assert not accounts.can_take_part(confirmed)
+    with pytest.raises(DomainError) as caught:
+        accounts.check_can_take_part(confirmed)
+    assert caught.value.message is accounts.ACCOUNT_DEACTIVATED
+
+
+def test_the_messages_are_lazy_and_translated():
+    from flask_babel import LazyString, force_locale
+
+    assert isinstance(accounts.CONFIRM_EMAIL_FIRST, LazyString)
+    assert str(accounts.CONFIRM_EMAIL_FIRST).startswith("Confirm your e-mail address first:")
+    with force_locale("fr_CA"):
+        assert str(accounts.CONFIRM_EMAIL_FIRST).startswith("Confirmez d’abord votre adresse courriel\u00a0:")
+
+
 def test_update_profile(session, make_user):
     user = make_user("amira@example.org")
     accounts.update_profile(session, user, "  Amira K. ", "fr_CA")
@@ -237,7 +409,7 @@ def test_search_accounts(session, make_user):
 )
 def test_common_passwords_are_refused_with_the_reason(session, password):
     with pytest.raises(DomainError) as caught:
-        accounts.register(session, "amira@example.org", password, "Amira")
+        register(session, "amira@example.org", password, "Amira")
     assert caught.value.field == "password"
     assert "one of the most common passwords" in str(caught.value)
     assert session.scalars(select(User)).all() == []
@@ -255,7 +427,7 @@ def test_common_passwords_are_refused_with_the_reason(session, password):
 )
 def test_guessable_passwords_are_refused_with_the_reason(session, password, name):
     with pytest.raises(DomainError) as caught:
-        accounts.register(session, "amira.khan@example.org", password, name)
+        register(session, "amira.khan@example.org", password, name)
     assert "too easy to guess" in str(caught.value)
 
 
