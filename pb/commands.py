@@ -80,7 +80,7 @@ def create_admin(email: str, display_name: str, password: str) -> None:
     user = find_user_by_email(session, email)
     try:
         if user is None:
-            problem = password_problem(password)
+            problem = password_problem(password, email, display_name)
             if problem:
                 raise DomainError(problem)
             # Whoever runs the command vouches for the address: the account starts confirmed.

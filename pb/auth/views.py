@@ -25,7 +25,7 @@ from pb.auth.forms import (
 from pb.extensions import client_network, db_session, limiter
 from pb.i18n import LANGUAGES, LOCALE_COOKIE, current_locale
 from pb.models import User
-from pb.passwords import CONFIRMATION_TOKEN_MAX_AGE_SECONDS, MIN_PASSWORD_LENGTH, RESET_TOKEN_MAX_AGE_SECONDS
+from pb.passwords import CONFIRMATION_TOKEN_MAX_AGE_SECONDS, RESET_TOKEN_MAX_AGE_SECONDS
 from pb.security import safe_next_path, start_session
 from pb.services import accounts
 from pb.services.outbox import queue_mail
@@ -41,7 +41,7 @@ bp.add_app_template_global(accounts.can_take_part, "can_take_part")
 
 @bp.context_processor
 def _password_rules() -> dict:
-    return {"min_password_length": MIN_PASSWORD_LENGTH}
+    return {"password_rules": accounts.PASSWORD_RULES}
 
 
 def _sign_in_limit() -> str:

@@ -481,6 +481,14 @@ def status_history(session: Session, user: User, limit: int = 50) -> list[AuditL
     return _history(session, user, ("account.deactivate", "account.reactivate"), limit)
 
 
+PASSWORD_RULES = _l(
+    "At least %(count)d characters. Not a common password or one that is easy to guess, "
+    "and not your name or your e-mail address. A few unrelated words are easy to remember "
+    "and hard to guess.",
+    count=MIN_PASSWORD_LENGTH,
+)
+
+
 def password_problem(password: str, email: str = "", display_name: str = "") -> str | None:
     """Why a new password is not acceptable, or None (NIST 800-63B: length and a check against
     common, guessable and personal passwords, no composition rules)."""

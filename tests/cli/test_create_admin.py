@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from pb.commands import cli
@@ -81,6 +82,24 @@ def test_the_new_admin_starts_with_a_confirmed_address(runner, session):
         runner, "--email", "boss@example.org", "--name", "Boss", "--password", "a long admin passphrase"
     )
     assert session.scalars(select(User)).one().email_confirmed
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("Boss@Example.org", "Do not use your e-mail address as your password."),
+        ("robertasmith1985", "This password is too easy to guess"),
+        ("password123", "one of the most common passwords"),
+    ],
+)
+def test_refuses_the_passwords_registration_refuses(runner, session, password, reason):
+    """The same rules as registration: the address and the name count against the password."""
+    result = create_admin(
+        runner, "--email", "boss@example.org", "--name", "Roberta Smith", "--password", password
+    )
+    assert result.exit_code == 1
+    assert reason in result.output
+    assert session.scalars(select(User)).all() == []
 
 
 def test_refuses_an_account_whose_address_is_not_confirmed(runner, session, make_user):

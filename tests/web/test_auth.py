@@ -693,3 +693,44 @@ def test_a_common_password_is_refused_with_the_reason_in_the_visitors_language(c
     )
     assert "Ce mot de passe fait partie des plus courants" in french.text
     assert session.scalars(select(User)).all() == []
+
+
+# Password hints
+
+HINT_WORDS = {
+    "en": [
+        "At least 10 characters.",
+        "Not a common password",
+        "easy to guess",
+        "your name",
+        "e-mail address",
+    ],
+    "fr": [
+        "Au moins 10 caractères.",
+        "mot de passe courant",
+        "facile à deviner",
+        "votre nom",
+        "adresse courriel",
+    ],
+}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("page", ["register", "account", "reset"])
+def test_every_password_hint_names_every_rule(app, client, make_user, sign_in, page, language):
+    from pb.passwords import make_reset_token
+
+    user = make_user("amira@example.org")
+    if page == "account":
+        sign_in("amira@example.org")
+        path = "/account/"
+    elif page == "register":
+        path = "/account/register"
+    else:
+        path = f"/account/reset-password/{make_reset_token(app.config['SECRET_KEY'], user)}"
+    headers = FRENCH if language == "fr" else {"Accept-Language": "en-CA"}
+    html = client.get(path, headers=headers, follow_redirects=True).text
+    hint = re.search(r'<p class="hint" id="(?:new_)?password-hint">([^<]*)</p>', html)
+    assert hint, html
+    for words in HINT_WORDS[language]:
+        assert words in hint.group(1), (words, hint.group(1))
