@@ -267,3 +267,20 @@ def test_a_token_made_for_the_browser_checks_works(app, client, session, make_us
     user = make_user("bo@example.org", confirmed=False)
     token = make_confirmation_token(SECRET, user, utcnow())
     assert client.get(f"/account/confirm/{token}").status_code == 200
+
+
+def test_asking_for_a_link_takes_the_same_time_for_every_address(app, client, monkeypatch):
+    """As for reset requests: every answer waits out the same fixed time, mail queued or not."""
+    import time
+
+    monkeypatch.setattr(auth_views, "RESET_REQUEST_SECONDS", 0.2)
+    register(app.test_client())
+
+    def duration(email: str) -> float:
+        start = time.perf_counter()
+        assert client.post("/account/confirm", data={"email": email}).status_code == 302
+        return time.perf_counter() - start
+
+    assert min(duration("amira@example.org") for _ in range(2)) >= 0.2
+    assert min(duration(f"nobody{number}@example.org") for number in range(2)) >= 0.2
+    assert len(outbox(app)) == 3
