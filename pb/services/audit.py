@@ -353,62 +353,29 @@ def recorded_actions(session: Session) -> list[str]:
     return list(session.scalars(select(AuditLogEntry.action).distinct().order_by(AuditLogEntry.action)))
 
 
-def subject_names(session: Session, entries: list[AuditLogEntry], locale: str) -> dict[tuple[str, str], str]:
-    """Human names of the entries' subjects and actors: one query per kind of subject, whatever the page size.
+@dataclass(frozen=True)
+class Subjects:
+    """What a page of entries needs to know about their subjects and actors, read in one go."""
 
-    Keys are ``(subject_type, subject_id)``; actors are listed as ``("user", id)``.
-    """
+    names: dict[tuple[str, str], str]  # by (subject_type, subject_id); actors as ("user", id)
+    cycles: dict[str, tuple[str, str]]  # a cycle's currency and time zone now, by subject_id
+
+
+def subject_names(session: Session, entries: list[AuditLogEntry], locale: str) -> Subjects:
+    """Human names of the entries' subjects and actors: one query per kind of subject, whatever the page size."""
     ids: dict[str, set[int]] = {"cycle": set(), "user": set()}
     for entry in entries:
         if entry.subject_type in ids and entry.subject_id.isdigit():
             ids[entry.subject_type].add(int(entry.subject_id))
         if entry.actor_id is not None:
             ids["user"].add(entry.actor_id)
-    names: dict[tuple[str, str], str] = {}
+    subjects = Subjects({}, {})
     if ids["cycle"]:
         for cycle in session.scalars(select(Cycle).where(Cycle.id.in_(ids["cycle"]))):
-            names[("cycle", str(cycle.id))] = cycle.name(locale)
+            subjects.names[("cycle", str(cycle.id))] = cycle.name(locale)
+            subjects.cycles[str(cycle.id)] = (cycle.currency, cycle.timezone)
     if ids["user"]:
         rows = session.execute(select(User.id, User.display_name, User.email).where(User.id.in_(ids["user"])))
         for user_id, display_name, email in rows:
-            names[("user", str(user_id))] = display_name or email
-    return names
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    name: str
-    before: str | None  # None: the field was not there
-    after: str | None
-
-
-def readable_value(value: Any) -> str:
-    """A JSON value as short plain text: lists joined with "; ", objects as "key: value"."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "✓" if value else "✗"
-    if isinstance(value, list):
-        return "; ".join(readable_value(item) for item in value) or "—"
-    if isinstance(value, dict):
-        return ", ".join(f"{key}: {readable_value(item)}" for key, item in sorted(value.items()))
-    return str(value)
-
-
-def field_changes(entry: AuditLogEntry) -> list[FieldChange]:
-    """The entry's before and after, field by field."""
-    before, after = _as_fields(entry.before), _as_fields(entry.after)
-    return [
-        FieldChange(
-            name,
-            readable_value(before[name]) if name in before else None,
-            readable_value(after[name]) if name in after else None,
-        )
-        for name in sorted(before.keys() | after.keys())
-    ]
-
-
-def _as_fields(value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    return {} if value is None else {"value": value}
+            subjects.names[("user", str(user_id))] = display_name or email
+    return subjects

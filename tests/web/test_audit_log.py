@@ -71,7 +71,7 @@ def test_the_log_shows_who_when_what_and_the_changes_with_names(
     assert "Cycle: Lakeview 2026" in body
     assert "Sam Staff" in body and "staff@example.org" in body
     assert "command line" in body  # the role grants made by the test factories
-    assert "<dt><code>slug</code></dt>" in body and "After: test-cycle" in body
+    assert "<dt>Web address name</dt>" in body and "After: test-cycle" in body
     assert "&#34;slug&#34;" not in body and "&quot;slug&quot;" not in body  # no raw JSON
     assert "The chain verifies up to entry 3: none changed or missing." in body
 
@@ -243,7 +243,7 @@ def test_the_csv_export_follows_the_filters(client, auditor, session):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [row["action"] for row in rows] == ["test.change"]
-    assert rows[0]["after"] == '{"n": "=HYPERLINK()"}' and rows[0]["position"] == "2"
+    assert rows[0]["after_json"] == '{"n": "=HYPERLINK()"}' and rows[0]["position"] == "2"
     everything = list(csv.DictReader(io.StringIO(client.get("/staff/audit-log.csv").text)))
     assert [row["action"] for row in everything] == ["test.change", "role.grant"]
     assert client.get("/staff/audit-log.csv?since=nonsense").status_code == 400
