@@ -154,6 +154,11 @@ PROBLEMS = {
 }
 
 
+def _problem_line(problem) -> str:
+    row = f" (row id {problem.entry_id})" if problem.entry_id is not None else ""
+    return f"audit log entry {problem.position}{row} {PROBLEMS[problem.kind]}"
+
+
 @audit_log.command("verify")
 @click.option(
     "--expect-head", metavar="COUNT:HASH", help="A head published earlier; the log must pass through it."
@@ -171,8 +176,63 @@ def audit_log_verify(expect_head: str | None) -> None:
         raise click.ClickException(f"--expect-head: {error}") from error
     check = verify_chain(db_session(), expect=expect)
     if not check.intact:
-        problem = check.problems[0]
-        row = f" (row id {problem.entry_id})" if problem.entry_id is not None else ""
-        click.echo(f"audit log entry {problem.position}{row} {PROBLEMS[problem.kind]}", err=True)
+        click.echo(_problem_line(check.problems[0]), err=True)
         raise SystemExit(1)
     click.echo(f"audit log verifies: {check.entries} entries, head {check.head}")
+
+
+@audit_log.command("rekey")
+@click.option(
+    "--old-key-env",
+    metavar="NAME",
+    help="Rotate the key: the environment variable holding the previous audit key.",
+)
+@click.option(
+    "--expect-head", metavar="COUNT:HASH", help="A head published earlier; the log must pass through it."
+)
+@with_appcontext
+def audit_log_rekey(old_key_env: str | None, expect_head: str | None) -> None:
+    """Re-sign the whole log with the audit key (once, as the owner of the tables).
+
+    Entries written before the key (unkeyed) and, with --old-key-env, entries signed with the
+    previous key are checked under that scheme first; if any entry does not verify, nothing
+    changes (exit 1). The log then records the re-key with its old head.
+    """
+    import os
+
+    from pb.db import utcnow
+    from pb.extensions import db_session
+    from pb.hashchain import Head
+    from pb.services.audit import OLD_KEY, UNKEYED, RekeyRefused, rekey
+    from pb.services.errors import DomainError
+
+    old_key = None
+    if old_key_env is not None:
+        old_key = os.environ.get(old_key_env, "").encode()
+        if not old_key:
+            raise click.ClickException(f"--old-key-env: the environment variable {old_key_env} is not set")
+    try:
+        expect = Head.parse(expect_head) if expect_head is not None else None
+    except ValueError as error:
+        raise click.ClickException(f"--expect-head: {error}") from error
+    session = db_session()
+    try:
+        done = rekey(session, None, utcnow(), old_key=old_key, expect=expect)
+        session.commit()
+    except RekeyRefused as refused:
+        session.rollback()
+        click.echo(_problem_line(refused.problem), err=True)
+        if refused.problem.kind == "content" and old_key is None:
+            click.echo("if the audit key was changed, give the previous one with --old-key-env", err=True)
+        click.echo("nothing was re-signed", err=True)
+        raise SystemExit(1) from None
+    except DomainError as error:
+        session.rollback()
+        raise click.ClickException(str(error)) from error
+    if not done.resigned:
+        click.echo(f"nothing to re-sign: every entry verifies with the audit key (head {done.before})")
+        return
+    click.echo(
+        f"re-signed {done.resigned} entries ({done.signed[UNKEYED]} without a key, "
+        f"{done.signed.get(OLD_KEY, 0)} with the old key); head was {done.before}, now {done.after}"
+    )

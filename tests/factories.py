@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
@@ -95,3 +96,40 @@ def make_cycle(
     if commit:
         session.commit()
     return cycle
+
+
+# --- PostgreSQL roles -----------------------------------------------------------------------------
+
+
+@contextmanager
+def database_role(engine, *grants: str) -> Iterator[str]:
+    """A PostgreSQL role (no login) holding only ``grants`` ("SELECT, INSERT ON audit_log_entries"); dropped after."""
+    import secrets
+
+    from sqlalchemy import text
+
+    role = f"pb_runtime_test_{secrets.token_hex(4)}"
+    with engine.begin() as connection:
+        schema = connection.scalar(text("SELECT current_schema()"))
+        connection.execute(text(f'CREATE ROLE "{role}" NOLOGIN'))
+        connection.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"'))
+        for grant in grants:
+            connection.execute(text(f'GRANT {grant} TO "{role}"'))
+    try:
+        yield role
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f'DROP OWNED BY "{role}"'))
+            connection.execute(text(f'DROP ROLE "{role}"'))
+
+
+def assert_refused(session: Session, statements: Iterable[str], match: str) -> None:
+    """Each SQL statement is refused by the database (a guard's message matching ``match``)."""
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    for statement in statements:
+        with pytest.raises(DBAPIError, match=match):
+            session.execute(text(statement))
+        session.rollback()

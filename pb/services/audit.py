@@ -7,6 +7,8 @@ one-row head, so simultaneous changes are chained one after the other instead of
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 from collections.abc import Iterator
@@ -14,13 +16,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from pb import hashchain
 from pb.db import utcnow
 from pb.hashchain import GENESIS, Head
 from pb.models import AuditLogEntry, AuditLogHead, Cycle, User
+from pb.services.errors import DomainError
 
 AUDIT_KEY_INFO = "pb.audit_key"
 _PENDING_HEADS = "pb.audit_pending_heads"
@@ -87,8 +92,9 @@ def record_change(
     )
     head = hashchain.append(key, row.as_head(), entry.payload())
     entry.position, entry.prev_hash, entry.entry_hash = head.count, row.hash, head.hash
-    row.count, row.hash = head.count, head.hash
     session.add(entry)
+    session.flush()  # the entry first: the database lets the head move only to an entry present
+    row.count, row.hash = head.count, head.hash
     session.flush()
     session.info.setdefault(_PENDING_HEADS, []).append(head)
     return entry
@@ -158,6 +164,156 @@ def verify_chain(session: Session, since: Head = GENESIS, expect: Head | None = 
 
 
 # ---------------------------------------------------------------------------------------------
+# Re-signing: the entries written before the key (revision 0002), and key rotation.
+
+
+REKEYED = "audit_log.rekeyed"
+UNKEYED, OLD_KEY, KEY = "unkeyed", "old_key", "key"
+# The database guards a re-key lifts for its own transaction and puts back (see the migrations).
+_PG_ROW_GUARD = "audit_log_append_only"
+_SQLITE_UPDATE_GUARD = (
+    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log_entries "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+)
+
+
+class RekeyRefused(DomainError):
+    """The log does not verify under the schemes it may hold, so nothing was re-signed."""
+
+    def __init__(self, problem: ChainProblem) -> None:
+        super().__init__(_l("The audit log does not verify, so nothing was re-signed."))
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Rekeyed:
+    before: Head  # the head before (what was published until now)
+    after: Head  # the head after, the re-key entry included (the same as before when nothing was done)
+    signed: dict[str, int]  # how many entries were found under each scheme: UNKEYED, OLD_KEY, KEY
+
+    @property
+    def resigned(self) -> int:
+        return 0 if self.after == self.before else self.before.count
+
+
+def unkeyed_hash(link: hashchain.Link) -> str:
+    """The hash entries had before revision 0002: SHA-256 over their fields and the previous hash."""
+    return hashlib.sha256(hashchain.canonical_json({**link.payload, "prev_hash": link.prev_hash})).hexdigest()
+
+
+def _keyed(key: bytes):
+    return lambda link: hashchain.entry_hash(key, link.position, link.prev_hash, link.payload)
+
+
+def _begin_writing(session: Session) -> None:
+    """SQLite: take the write lock now (Python's driver would begin only at the first write)."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
+
+
+def _set_update_guard(session: Session, enabled: bool) -> None:
+    """Lift or restore the trigger refusing UPDATE of entries, inside the current transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        state = "ENABLE" if enabled else "DISABLE"
+        try:
+            session.execute(text(f"ALTER TABLE audit_log_entries {state} TRIGGER {_PG_ROW_GUARD}"))
+        except DBAPIError as error:
+            raise DomainError(
+                _l("Only the owner of the tables (the login migrations use) can re-sign the audit log.")
+            ) from error
+    elif enabled:
+        session.execute(text(_SQLITE_UPDATE_GUARD))
+    else:
+        session.execute(text("DROP TRIGGER audit_log_no_update"))
+
+
+def _schemes_of(
+    entries: list[AuditLogEntry], schemes: list[tuple[str, Any]], stored: Head, expect: Head | None
+) -> dict[str, int]:
+    """Which scheme signs each entry, in order (a scheme never comes back after a later one)."""
+    signed = dict.fromkeys((name for name, _hash in schemes), 0)
+    head, level = GENESIS, 0
+    for entry in entries:
+        link, position = entry.link(), head.count + 1
+        kind = None
+        if link.position != position:
+            kind = "order"
+        elif not hmac.compare_digest(link.prev_hash, head.hash):
+            kind = "link"
+        else:
+            level = next(
+                (
+                    i
+                    for i in range(level, len(schemes))
+                    if hmac.compare_digest(schemes[i][1](link), link.hash)
+                ),
+                -1,
+            )
+            kind = "content" if level < 0 else None
+        if kind is not None:
+            raise RekeyRefused(ChainProblem(position, entry.id, kind))
+        signed[schemes[level][0]] += 1
+        head = Head(position, link.hash)
+        if expect is not None and expect.count == position and expect != head:
+            raise RekeyRefused(ChainProblem(position, entry.id, "head"))
+    for wanted in (stored, expect):
+        if wanted is not None and wanted.count > head.count:
+            raise RekeyRefused(ChainProblem(head.count + 1, None, "missing"))
+    if stored != head:
+        raise RekeyRefused(ChainProblem(head.count, None, "head"))
+    return signed
+
+
+def rekey(
+    session: Session,
+    actor: User | None,
+    now: datetime,
+    old_key: bytes | None = None,
+    expect: Head | None = None,
+) -> Rekeyed:
+    """Re-sign the whole log with the audit key, after checking it under the schemes it may hold.
+
+    The log may start with entries written before the key (unkeyed SHA-256), then, when
+    ``old_key`` is given, entries signed with that previous key, then entries signed with the
+    current key. Anything else (an entry that verifies under none of them, a broken link, a head
+    that is not the last entry, ``expect`` not on the chain) is refused and nothing changes.
+    Because each hash covers the one before it, every entry is re-signed; the log then records
+    an ``audit_log.rekeyed`` entry with the old and new heads. When every entry already verifies
+    with the key there is nothing to do. Must run as the owner of the tables on PostgreSQL: it
+    lifts the guard against UPDATE for its own transaction and puts it back.
+    """
+    key = audit_key(session)
+    _begin_writing(session)
+    row = _lock_head(session)
+    before = row.as_head()
+    entries = list(session.scalars(select(AuditLogEntry).order_by(AuditLogEntry.position)))
+    schemes: list[tuple[str, Any]] = [(UNKEYED, unkeyed_hash)]
+    if old_key is not None:
+        schemes.append((OLD_KEY, _keyed(old_key)))
+    schemes.append((KEY, _keyed(key)))
+    signed = _schemes_of(entries, schemes, before, expect)
+    if signed[KEY] == len(entries):
+        return Rekeyed(before, before, signed)
+    _set_update_guard(session, False)
+    head = GENESIS
+    for entry in entries:
+        prev_hash = head.hash
+        head = hashchain.append(key, head, entry.payload())
+        entry.prev_hash, entry.entry_hash = prev_hash, head.hash
+    session.flush()
+    _set_update_guard(session, True)
+    row.hash = head.hash
+    session.flush()
+    old = {"count": before.count, "hash": before.hash}
+    new = {"count": head.count, "hash": head.hash, UNKEYED: signed[UNKEYED], OLD_KEY: signed.get(OLD_KEY, 0)}
+    record_change(session, actor, REKEYED, "audit_log", "head", old, new, now=now)
+    return Rekeyed(before, current_head(session), signed)
+
+
+# ---------------------------------------------------------------------------------------------
 # Reading.
 
 
@@ -197,62 +353,29 @@ def recorded_actions(session: Session) -> list[str]:
     return list(session.scalars(select(AuditLogEntry.action).distinct().order_by(AuditLogEntry.action)))
 
 
-def subject_names(session: Session, entries: list[AuditLogEntry], locale: str) -> dict[tuple[str, str], str]:
-    """Human names of the entries' subjects and actors: one query per kind of subject, whatever the page size.
+@dataclass(frozen=True)
+class Subjects:
+    """What a page of entries needs to know about their subjects and actors, read in one go."""
 
-    Keys are ``(subject_type, subject_id)``; actors are listed as ``("user", id)``.
-    """
+    names: dict[tuple[str, str], str]  # by (subject_type, subject_id); actors as ("user", id)
+    cycles: dict[str, tuple[str, str]]  # a cycle's currency and time zone now, by subject_id
+
+
+def subject_names(session: Session, entries: list[AuditLogEntry], locale: str) -> Subjects:
+    """Human names of the entries' subjects and actors: one query per kind of subject, whatever the page size."""
     ids: dict[str, set[int]] = {"cycle": set(), "user": set()}
     for entry in entries:
         if entry.subject_type in ids and entry.subject_id.isdigit():
             ids[entry.subject_type].add(int(entry.subject_id))
         if entry.actor_id is not None:
             ids["user"].add(entry.actor_id)
-    names: dict[tuple[str, str], str] = {}
+    subjects = Subjects({}, {})
     if ids["cycle"]:
         for cycle in session.scalars(select(Cycle).where(Cycle.id.in_(ids["cycle"]))):
-            names[("cycle", str(cycle.id))] = cycle.name(locale)
+            subjects.names[("cycle", str(cycle.id))] = cycle.name(locale)
+            subjects.cycles[str(cycle.id)] = (cycle.currency, cycle.timezone)
     if ids["user"]:
         rows = session.execute(select(User.id, User.display_name, User.email).where(User.id.in_(ids["user"])))
         for user_id, display_name, email in rows:
-            names[("user", str(user_id))] = display_name or email
-    return names
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    name: str
-    before: str | None  # None: the field was not there
-    after: str | None
-
-
-def readable_value(value: Any) -> str:
-    """A JSON value as short plain text: lists joined with "; ", objects as "key: value"."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "✓" if value else "✗"
-    if isinstance(value, list):
-        return "; ".join(readable_value(item) for item in value) or "—"
-    if isinstance(value, dict):
-        return ", ".join(f"{key}: {readable_value(item)}" for key, item in sorted(value.items()))
-    return str(value)
-
-
-def field_changes(entry: AuditLogEntry) -> list[FieldChange]:
-    """The entry's before and after, field by field."""
-    before, after = _as_fields(entry.before), _as_fields(entry.after)
-    return [
-        FieldChange(
-            name,
-            readable_value(before[name]) if name in before else None,
-            readable_value(after[name]) if name in after else None,
-        )
-        for name in sorted(before.keys() | after.keys())
-    ]
-
-
-def _as_fields(value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    return {} if value is None else {"value": value}
+            subjects.names[("user", str(user_id))] = display_name or email
+    return subjects

@@ -7,9 +7,9 @@ import io
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from pb.audit_display import ACTION_LABELS, SUBJECT_LABELS, ValueFormat, change_list
 from pb.extensions import db_session
 from pb.hashchain import GENESIS
 from pb.i18n import current_locale
@@ -18,7 +18,6 @@ from pb.security import role_required
 from pb.services.audit import (
     ChainCheck,
     EntryFilter,
-    field_changes,
     list_entries,
     recorded_actions,
     subject_names,
@@ -40,14 +39,6 @@ from pb.web import domain_errors, page_number, request_now
 AUDIT_PAGE_SIZE = 25
 FILTER_ARGS = ("actor", "action", "since", "until")
 CHECKPOINT_KEY = "pb.audit_checkpoint"  # the head the staff page last verified, per process
-
-ACTION_LABELS = {
-    "cycle.create": _l("Created a cycle"),
-    "cycle.update": _l("Changed a cycle's settings"),
-    "cycle.close_phase": _l("Closed a phase early"),
-    "role.grant": _l("Granted a role"),
-    "role.revoke": _l("Removed a role"),
-}
 
 
 def _cycle_or_404(slug: str) -> Cycle:
@@ -206,6 +197,12 @@ def audit_log():
     pages = max(1, -(-total // AUDIT_PAGE_SIZE))
     if page > pages:
         abort(404)
+    subjects = subject_names(session, entries, current_locale())
+    formats = {cycle_id: ValueFormat(*settings) for cycle_id, settings in subjects.cycles.items()}
+    changes = {
+        entry.id: change_list(entry, formats.get(entry.subject_id) if entry.subject_type == "cycle" else None)
+        for entry in entries
+    }
     return render_template(
         "staff/audit_log.html",
         form=form,
@@ -216,21 +213,25 @@ def audit_log():
         total=total,
         check=_checked_chain(session),
         action_labels=ACTION_LABELS,
-        names=subject_names(session, entries, current_locale()),
-        changes=field_changes,
+        subject_labels=SUBJECT_LABELS,
+        names=subjects.names,
+        changes=changes,
     )
 
 
+# The export keeps the values as recorded, for machines: amounts in cents, UTC dates in ISO 8601,
+# settings and roles by their internal names, before and after as the JSON the hash covers. The
+# column names say so; only "subject" is a name for people (in the reader's language).
 CSV_COLUMNS = (
     "position",
-    "created_at",
+    "created_at_utc",
     "actor",
     "action",
     "subject_type",
     "subject_id",
     "subject",
-    "before",
-    "after",
+    "before_json",
+    "after_json",
     "entry_hash",
 )
 
@@ -243,7 +244,7 @@ def export_audit_log():
     if form.errors:
         abort(400)
     entries, _total = list_entries(session, wanted)
-    names = subject_names(session, entries, current_locale())
+    names = subject_names(session, entries, current_locale()).names
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)

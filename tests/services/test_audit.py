@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 from datetime import timedelta
 
@@ -17,7 +16,7 @@ from pb.models import AuditLogEntry, Cycle
 from pb.services.audit import verify_chain
 from pb.services.cycles import CycleSettings, update_cycle
 from pb.services.errors import DomainError
-from tests.factories import make_cycle
+from tests.factories import database_role, make_cycle
 
 
 @pytest.fixture
@@ -97,14 +96,8 @@ def test_simultaneous_edits_of_one_cycle_keep_every_before_true(app, session, po
 def test_the_runtime_role_can_only_read_and_append(app, session, postgres_only, make_user):
     make_user("staff@example.org", roles=["staff"])
     session.commit()
-    role = f"pb_runtime_test_{secrets.token_hex(4)}"
     engine = app.extensions["pb.db"].engine
-    with engine.begin() as connection:
-        schema = connection.scalar(text("SELECT current_schema()"))
-        connection.execute(text(f'CREATE ROLE "{role}" NOLOGIN'))
-        connection.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"'))
-        connection.execute(text(f'GRANT SELECT, INSERT ON audit_log_entries TO "{role}"'))
-    try:
+    with database_role(engine, "SELECT, INSERT ON audit_log_entries") as role:
         attempts = [
             "UPDATE audit_log_entries SET action = 'forged'",
             "DELETE FROM audit_log_entries",
@@ -120,8 +113,4 @@ def test_the_runtime_role_can_only_read_and_append(app, session, postgres_only, 
                     connection.execute(text(statement))
                 connection.rollback()
                 connection.execute(text("RESET ROLE"))
-    finally:
-        with engine.begin() as connection:
-            connection.execute(text(f'DROP OWNED BY "{role}"'))
-            connection.execute(text(f'DROP ROLE "{role}"'))
     assert verify_chain(session).intact

@@ -18,6 +18,7 @@ from pb.models import AuditLogEntry
 from pb.services import audit
 from pb.services.audit import current_head, record_change, verify_chain
 from pb.staff import views
+from tests.factories import assert_refused
 
 
 @pytest.fixture
@@ -25,13 +26,19 @@ def auditor(make_user, log_in):
     return log_in(make_user("auditor@example.org", roles=["auditor"], display_name="Audrey Auditor"))
 
 
-def without_guards(session) -> None:
-    """Play the attacker with the database login: switch the append-only triggers off (tests only)."""
+HEAD_GUARDS = ("audit_log_head_forward", "audit_log_head_no_delete")  # SQLite's names
+
+
+def without_guards(session, head: bool = True) -> None:
+    """Play the attacker with the table owner's login: switch the guarding triggers off (tests only).
+
+    On PostgreSQL for the current transaction; on SQLite for good (``head``: the head's too).
+    """
     if session.bind.dialect.name == "postgresql":
         session.execute(text("SET LOCAL session_replication_role = replica"))
     else:
-        session.execute(text("DROP TRIGGER IF EXISTS audit_log_no_update"))
-        session.execute(text("DROP TRIGGER IF EXISTS audit_log_no_delete"))
+        for trigger in ("audit_log_no_update", "audit_log_no_delete", *(HEAD_GUARDS if head else ())):
+            session.execute(text(f"DROP TRIGGER IF EXISTS {trigger}"))
 
 
 def forged_entry(
@@ -64,7 +71,7 @@ def test_the_log_shows_who_when_what_and_the_changes_with_names(
     assert "Cycle: Lakeview 2026" in body
     assert "Sam Staff" in body and "staff@example.org" in body
     assert "command line" in body  # the role grants made by the test factories
-    assert "<dt><code>slug</code></dt>" in body and "After: test-cycle" in body
+    assert "<dt>Web address name</dt>" in body and "After: test-cycle" in body
     assert "&#34;slug&#34;" not in body and "&quot;slug&quot;" not in body  # no raw JSON
     assert "The chain verifies up to entry 3: none changed or missing." in body
 
@@ -183,12 +190,18 @@ def test_a_deleted_tail_is_reported(client, auditor, session, runner):
     record_change(session, None, "test.change", "thing", 1, {}, {"n": 1})
     session.commit()
     published = current_head(session)
-    without_guards(session)
+    without_guards(session, head=False)
     session.execute(text("DELETE FROM audit_log_entries WHERE position = :p"), {"p": published.count})
     session.commit()
     # The head row still names the deleted entry ...
     assert "Entries from number 2 on are missing." in client.get("/staff/audit-log").text
-    # ... and if the attacker rewinds it as well, the head published earlier still shows the gap.
+    # The database refuses to rewind the head over the gap ...
+    rewind = "UPDATE audit_log_head SET count = 1, hash = (SELECT entry_hash FROM audit_log_entries)"
+    with pytest.raises(DBAPIError, match="audit log head"):
+        session.execute(text(rewind))
+    session.rollback()
+    # ... and if the owner lifts that guard too, the head published earlier still shows the gap.
+    without_guards(session)
     session.execute(
         text("UPDATE audit_log_head SET count = 1, hash = (SELECT entry_hash FROM audit_log_entries)")
     )
@@ -230,7 +243,7 @@ def test_the_csv_export_follows_the_filters(client, auditor, session):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [row["action"] for row in rows] == ["test.change"]
-    assert rows[0]["after"] == '{"n": "=HYPERLINK()"}' and rows[0]["position"] == "2"
+    assert rows[0]["after_json"] == '{"n": "=HYPERLINK()"}' and rows[0]["position"] == "2"
     everything = list(csv.DictReader(io.StringIO(client.get("/staff/audit-log.csv").text)))
     assert [row["action"] for row in everything] == ["test.change", "role.grant"]
     assert client.get("/staff/audit-log.csv?since=nonsense").status_code == 400
@@ -259,10 +272,7 @@ def test_the_database_refuses_to_change_an_entry(session, make_user):
     statements = ["UPDATE audit_log_entries SET after_json = '{}'", "DELETE FROM audit_log_entries"]
     if session.bind.dialect.name == "postgresql":
         statements.append("TRUNCATE audit_log_entries")
-    for statement in statements:
-        with pytest.raises(DBAPIError, match="append-only"):
-            session.execute(text(statement))
-        session.rollback()
+    assert_refused(session, statements, "append-only")
     assert verify_chain(session).head == Head(1, current_head(session).hash)
 
 
