@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import abort, render_template
 
 from pb.cycles import bp
-from pb.cycles.explain import ballot_explanation, rule_explanation, tie_break_explanation
+from pb.explain import ballot_explanation, rule_explanation, tie_break_explanation
 from pb.extensions import db_session
 from pb.i18n import current_locale
-from pb.services.cycles import PHASE_NAMES, datetime_pattern, get_cycle, list_cycles_page
+from pb.labels import PHASE_NAMES, datetime_pattern
+from pb.services.cycles import get_cycle, list_cycles_page
 from pb.web import page_number, request_now
 
 PAGE_SIZE = 20

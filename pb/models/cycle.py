@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from pb.ballot import BallotConfig, BallotType
 from pb.db import Base, UTCDateTime, str_enum, utcnow
 
 
@@ -22,14 +23,6 @@ class Phase(StrEnum):
 
 
 PHASE_ORDER: tuple[Phase, ...] = tuple(Phase)
-
-
-class BallotType(StrEnum):
-    APPROVAL = "approval"  # choose any number of projects (within min/max)
-    K_APPROVAL = "k_approval"  # choose up to k projects
-    KNAPSACK = "knapsack"  # choose projects whose total cost fits the budget
-    RANKED = "ranked"  # rank projects, best first
-    CUMULATIVE = "cumulative"  # spread points over projects
 
 
 @dataclass(frozen=True)
@@ -163,6 +156,10 @@ class Cycle(Base):
 
     def current_phase(self, moment: datetime) -> Phase | None:
         return self.phase_state(moment).current
+
+    def ballot_config(self) -> BallotConfig:
+        """The ballot type, its limits and the counting rule, as one value (frozen once voting opens)."""
+        return BallotConfig.of(self)
 
     def voting_has_opened(self, moment: datetime) -> bool:
         """Once voting has opened, the ballot settings and the tally rule are frozen."""

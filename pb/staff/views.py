@@ -7,12 +7,12 @@ import io
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from pb.extensions import db_session
 from pb.hashchain import GENESIS
 from pb.i18n import current_locale
+from pb.labels import ACTION_LABELS, PHASE_NAMES, datetime_pattern
 from pb.models import Cycle, Phase, Role
 from pb.security import role_required
 from pb.services.audit import (
@@ -24,15 +24,7 @@ from pb.services.audit import (
     subject_names,
     verify_chain,
 )
-from pb.services.cycles import (
-    PHASE_NAMES,
-    close_phase,
-    create_cycle,
-    datetime_pattern,
-    get_cycle,
-    list_cycles,
-    update_cycle,
-)
+from pb.services.cycles import close_phase, create_cycle, get_cycle, list_cycles, update_cycle
 from pb.staff import bp
 from pb.staff.forms import AuditLogFilterForm, ClosePhaseForm, CycleForm
 from pb.web import domain_errors, page_number, request_now
@@ -40,14 +32,6 @@ from pb.web import domain_errors, page_number, request_now
 AUDIT_PAGE_SIZE = 25
 FILTER_ARGS = ("actor", "action", "since", "until")
 CHECKPOINT_KEY = "pb.audit_checkpoint"  # the head the staff page last verified, per process
-
-ACTION_LABELS = {
-    "cycle.create": _l("Created a cycle"),
-    "cycle.update": _l("Changed a cycle's settings"),
-    "cycle.close_phase": _l("Closed a phase early"),
-    "role.grant": _l("Granted a role"),
-    "role.revoke": _l("Removed a role"),
-}
 
 
 def _cycle_or_404(slug: str) -> Cycle:
