@@ -31,6 +31,7 @@ from pb.models import BallotType, Category, Cycle, District, Phase, PhaseClosure
 from pb.services.audit import record_change
 from pb.services.errors import DomainError
 from pb.services.results import RULE_CHOICES, TIE_BREAKS
+from pb.services.transitions import advance
 from pb.values import MAX_CENTS, is_valid_timezone, iso_utc, slugify, to_minute
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -427,6 +428,7 @@ def create_cycle(
     session.add(cycle)
     session.flush()
     record_change(session, actor, "cycle.create", "cycle", cycle.id, {}, snapshot(cycle))
+    advance(session, cycle, now)  # a cycle made with phases already begun records them now
     return cycle
 
 

@@ -25,6 +25,7 @@ from pb.services.audit import (
     verify_chain,
 )
 from pb.services.cycles import close_phase, create_cycle, get_cycle, list_cycles, update_cycle
+from pb.services.transitions import advance_if_due
 from pb.staff import bp
 from pb.staff.forms import AuditLogFilterForm, ClosePhaseForm, CycleForm
 from pb.web import domain_errors, page_number, request_now
@@ -35,9 +36,11 @@ CHECKPOINT_KEY = "pb.audit_checkpoint"  # the head the staff page last verified,
 
 
 def _cycle_or_404(slug: str) -> Cycle:
+    """The cycle, with the phase transitions due by now recorded (so what staff see has happened)."""
     cycle = get_cycle(db_session(), slug)
     if cycle is None:
         abort(404)
+    advance_if_due(db_session(), cycle, request_now())
     return cycle
 
 
