@@ -22,9 +22,6 @@ class Phase(StrEnum):
     RESULTS = "results"
 
 
-PHASE_ORDER: tuple[Phase, ...] = tuple(Phase)
-
-
 @dataclass(frozen=True)
 class PhaseWindow:
     phase: Phase
@@ -156,9 +153,6 @@ class Cycle(Base):
             elif upcoming is None:
                 upcoming = window
         return PhaseState(current and current.phase, upcoming, last_started, current)
-
-    def current_phase(self, moment: datetime) -> Phase | None:
-        return self.phase_state(moment).current
 
     def ballot_config(self) -> BallotConfig:
         """The ballot type, its limits and the counting rule, as one value (frozen once voting opens)."""

@@ -242,51 +242,51 @@ def _validate_phases(settings: CycleSettings, add) -> None:
         previous_end = (phase, max(start, end))
 
 
-def _validate_ballot(settings: BallotConfig, add) -> None:
+def _validate_ballot(ballot: BallotConfig, add) -> None:
     try:
-        ballot_type = BallotType(settings.ballot_type)
+        ballot_type = BallotType(ballot.ballot_type)
     except ValueError:
         add("ballot_type", _l("Choose a ballot type."))
         return
     for name in LIMIT_FIELDS:
-        value = getattr(settings, name)
+        value = getattr(ballot, name)
         minimum = 0 if name in {"min_projects", "min_budget_share_percent"} else 1
         if value is not None and value < minimum:
             add(name, _l("Give a number of at least %(minimum)d.", minimum=minimum))
-    low, high = settings.min_projects, settings.max_projects
+    low, high = ballot.min_projects, ballot.max_projects
     if ballot_type is BallotType.K_APPROVAL and high is None:
         add("max_projects", _l("A k-approval ballot needs the number of projects a voter may choose."))
     if low is not None and high is not None and low > high:
         add("min_projects", _l("The minimum cannot be more than the maximum."))
     if ballot_type is BallotType.KNAPSACK:
-        share = settings.min_budget_share_percent
+        share = ballot.min_budget_share_percent
         if share is not None and share > 100:
             add("min_budget_share_percent", _l("Give a percentage between 0 and 100."))
     if ballot_type is BallotType.RANKED:
-        if settings.ranking_length is None:
+        if ballot.ranking_length is None:
             add("ranking_length", _l("A ranked ballot needs the number of projects a voter may rank."))
-        elif low is not None and low > settings.ranking_length:
+        elif low is not None and low > ballot.ranking_length:
             add(
                 "min_projects", _l("The minimum cannot be more than the number of projects a voter may rank.")
             )
     if ballot_type is BallotType.CUMULATIVE:
-        if settings.points_per_voter is None:
+        if ballot.points_per_voter is None:
             add("points_per_voter", _l("A cumulative ballot needs the number of points each voter spreads."))
         elif (
-            settings.max_points_per_project is not None
-            and settings.max_points_per_project > settings.points_per_voter
+            ballot.max_points_per_project is not None
+            and ballot.max_points_per_project > ballot.points_per_voter
         ):
             add("max_points_per_project", _l("A project cannot take more points than a voter has."))
 
 
-def _validate_rule(settings: BallotConfig, add) -> None:
-    rule = RULE_CHOICES.get(settings.tally_rule)
+def _validate_rule(ballot: BallotConfig, add) -> None:
+    rule = RULE_CHOICES.get(ballot.tally_rule)
     if rule is None:
         add("tally_rule", _l("Choose a counting rule."))
         return
     title = rule_title(rule.name)
     try:
-        ballot_type = BallotType(settings.ballot_type)
+        ballot_type = BallotType(ballot.ballot_type)
     except ValueError:
         ballot_type = None
     if ballot_type is not None and not rule.counts(ballot_type):
@@ -298,14 +298,14 @@ def _validate_rule(settings: BallotConfig, add) -> None:
                 ballot=BALLOT_TYPE_NAMES[ballot_type],
             ),
         )
-    if settings.tally_utility not in rule.utilities:
+    if ballot.tally_utility not in rule.utilities:
         add(
             "tally_utility",
             _l("The rule “%(rule)s” does not use this measure of satisfaction.", rule=title),
         )
-    if settings.tally_completion not in rule.completions:
+    if ballot.tally_completion not in rule.completions:
         add("tally_completion", _l("The rule “%(rule)s” does not take this completion.", rule=title))
-    if settings.tie_break not in TIE_BREAKS:
+    if ballot.tie_break not in TIE_BREAKS:
         add("tie_break", _l("Choose how ties are broken."))
 
 
