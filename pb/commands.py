@@ -117,27 +117,33 @@ def load_demo_data() -> None:
 
 
 @cli.command("worker")
-@click.option("--interval", default=5.0, show_default=True, help="Seconds between two looks at the outbox.")
-@click.option("--once", is_flag=True, help="Deliver what is due now, then stop.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between two rounds.")
+@click.option("--once", is_flag=True, help="Do what is due now, then stop.")
 @with_appcontext
 def worker(interval: float, once: bool) -> None:
-    """Deliver queued mail (run one or more beside the web workers; SIGTERM stops it cleanly)."""
+    """Record due phase transitions and deliver queued mail (run one or more beside the web workers;
+    SIGTERM stops it cleanly)."""
     import contextlib
     import signal
     import threading
 
-    from pb.mail import deliver_now, deliver_until
+    from pb.worker import run_round, run_until
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if once:
-        report = deliver_now(app)
-        click.echo(f"sent {report.sent}, to retry {report.retrying}, failed {report.failed}")
+        report = run_round(app)
+        click.echo(f"phase transitions recorded {report.transitions}")
+        if report.mail is not None:
+            mail = report.mail
+            click.echo(f"sent {mail.sent}, to retry {mail.retrying}, failed {mail.failed}")
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
-    click.echo(f"delivering mail every {interval:g} s (Ctrl+C or SIGTERM stops)")
+    click.echo(
+        f"recording phase transitions and delivering mail every {interval:g} s (Ctrl+C or SIGTERM stops)"
+    )
     with contextlib.suppress(KeyboardInterrupt):
-        deliver_until(app, stop, interval)
+        run_until(app, stop, interval)
 
 
 @cli.group("audit-log")

@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
+from pb.ballot import BallotConfig
 from pb.db import utcnow
 from pb.models import BallotType, Role, User
 from pb.services.accounts import create_user, find_user_by_email, grant_role
@@ -19,9 +20,8 @@ from pb.services.cycles import (
     DistrictInput,
     create_cycle,
     get_cycle,
-    local_to_utc,
-    utc_to_local,
 )
+from pb.values import local_to_utc, utc_to_local
 
 TIMEZONE = "America/Toronto"
 
@@ -114,14 +114,13 @@ def load_demo(session: Session, secret_key: str) -> list[tuple[str, str, str]]:
                 voting_start_at=at(start + 84),
                 voting_end_at=at(start + 105),
                 results_start_at=at(start + 106),
-                ballot_type=BallotType.KNAPSACK,
-                min_projects=1,
-                min_budget_share_percent=0,
-                allow_revision=True,
-                tally_rule="mes",
-                tally_utility="cost",
-                tally_completion="add1",
-                tie_break="cost",
+                ballot=BallotConfig(
+                    BallotType.KNAPSACK,
+                    min_projects=1,
+                    min_budget_share_percent=0,
+                    tally_rule="mes",
+                    tally_completion="add1",
+                ),
             ),
             now=now,
         )
@@ -153,13 +152,8 @@ def load_demo(session: Session, secret_key: str) -> list[tuple[str, str, str]]:
                 voting_start_at=at(start + 150),
                 voting_end_at=at(start + 171),
                 results_start_at=at(start + 178),
-                ballot_type=BallotType.APPROVAL,
-                max_projects=5,
-                allow_revision=False,
-                tally_rule="greedy",
-                tally_utility="cost",
-                tally_completion="none",
-                tie_break="cost",
+                # Counted with the defaults: most support first, the cheaper project first in a tie.
+                ballot=BallotConfig(BallotType.APPROVAL, max_projects=5, allow_revision=False),
             ),
             now=now,
         )

@@ -30,7 +30,6 @@ CONSOLE_KEY = "pb.mail.console"
 CONSOLE_SIZE = 100
 SMTP_TIMEOUT_SECONDS = 15
 THREAD_KEY = "pb.mail.thread"
-WORKER_INTERVAL_SECONDS = 5.0
 THREAD_INTERVAL_SECONDS = 1.0
 
 
@@ -143,23 +142,14 @@ def deliver_now(app: Flask):
     return deliver_due(database.session_factory, transport_for(app), app.extensions["pb.clock"]())
 
 
-def deliver_until(app: Flask, stop: threading.Event, interval: float = WORKER_INTERVAL_SECONDS) -> None:
-    """Deliver due mail every ``interval`` seconds until ``stop`` is set; a round that fails is logged."""
-    while not stop.is_set():
-        try:
-            report = deliver_now(app)
-            if report.claimed:
-                log.info("mail delivery: %s", report)
-        except Exception:  # the database may be briefly away: log it and keep going
-            log.exception("mail delivery round failed")
-        stop.wait(interval)
-
-
 def start_delivery_thread(app: Flask, interval: float = THREAD_INTERVAL_SECONDS) -> threading.Event:
-    """Deliver mail from a daemon thread of this process (development and the demo); set the event to stop."""
+    """Run the worker's rounds (phase transitions, mail) from a daemon thread of this process
+    (development and the demo); set the event to stop."""
+    from pb.worker import run_until
+
     stop = threading.Event()
     thread = threading.Thread(
-        target=deliver_until, args=(app, stop, interval), name="pb-mail-delivery", daemon=True
+        target=run_until, args=(app, stop, interval), name="pb-mail-delivery", daemon=True
     )
     app.extensions[THREAD_KEY] = (thread, stop)
     thread.start()

@@ -71,8 +71,7 @@ def cycle_settings(now=None, *, phase: str | None = "proposals", slug: str = "te
         "voting_end_at": start + 3 * day,
         "results_start_at": start + 3 * day,
     }
-    values.update(overrides)
-    return CycleSettings(**values)
+    return CycleSettings(**values).with_changes(**overrides)
 
 
 def make_cycle(

@@ -190,3 +190,44 @@ def ranked_elections(**kwargs) -> st.SearchStrategy[Election]:
 
 def cumulative_elections(**kwargs) -> st.SearchStrategy[Election]:
     return elections(BallotKind.CUMULATIVE, **kwargs)
+
+
+# --- A cycle's ballot configuration (pb.ballot) -------------------------------------------------
+
+
+def ballot_configs(valid: bool = False) -> st.SearchStrategy:
+    """:class:`pb.ballot.BallotConfig` values: any values of the right types, or (``valid=True``) a
+    rule, utility, completion and tie-break that the registry combines, with the limits normalized."""
+    from pb.ballot import LIMIT_FIELDS, BallotConfig, BallotType
+    from pb.services.results import RULE_CHOICES, TIE_BREAKS
+
+    limit = st.none() | st.integers(min_value=0, max_value=10**6)
+    names = st.text(max_size=12)
+
+    @st.composite
+    def draw(draw_value) -> BallotConfig:
+        ballot_type = draw_value(st.sampled_from(BallotType))
+        limits = {name: draw_value(limit) for name in LIMIT_FIELDS}
+        if valid:
+            rules = [rule for rule in RULE_CHOICES.values() if rule.counts(ballot_type)]
+            rule = draw_value(st.sampled_from(rules))
+            rule_fields = {
+                "tally_rule": rule.name,
+                "tally_utility": draw_value(st.sampled_from(rule.utilities)),
+                "tally_completion": draw_value(st.sampled_from(rule.completions)),
+                "tie_break": draw_value(st.sampled_from(TIE_BREAKS)),
+            }
+        else:
+            rule_fields = {
+                name: draw_value(names) for name in ("tally_rule", "tally_utility", "tally_completion", "tie_break")
+            }
+        config = BallotConfig(
+            ballot_type=ballot_type,
+            allow_revision=draw_value(st.booleans()),
+            tie_break_seed=draw_value(st.integers(min_value=0, max_value=2**31 - 1)),
+            **limits,
+            **rule_fields,
+        )
+        return config.normalized() if valid else config
+
+    return draw()

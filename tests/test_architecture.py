@@ -36,9 +36,15 @@ def test_the_checks_see_the_code():
     assert {"auth", "cycles", "staff"} <= set(BLUEPRINTS)
 
 
-# Modules the offline tools (pb tally, pb audit) run on: the standard library and each other only.
-STDLIB_ONLY = [*python_files(PACKAGE / "tally"), PACKAGE / "hashchain.py"]
-STDLIB_ONLY_PB = ("pb.tally", "pb.hashchain")
+# Modules the offline tools (pb tally, pb audit) run on, and the value modules every layer shares:
+# the standard library and each other only.
+STDLIB_ONLY = [
+    *python_files(PACKAGE / "tally"),
+    PACKAGE / "hashchain.py",
+    PACKAGE / "ballot.py",
+    PACKAGE / "values.py",
+]
+STDLIB_ONLY_PB = ("pb.tally", "pb.hashchain", "pb.ballot", "pb.values")
 
 
 @pytest.mark.parametrize("path", STDLIB_ONLY, ids=lambda p: str(p.relative_to(PACKAGE)))
@@ -66,6 +72,47 @@ def test_blueprints_do_not_import_each_other(blueprint):
             assert not any(module == other or module.startswith(other + ".") for other in others), (
                 f"{path.relative_to(PACKAGE)} imports {module}"
             )
+
+
+# Shared by several blueprints (the cycle pages now, results later), so they may import none of them.
+SHARED = ["ballot.py", "values.py", "labels.py", "explain.py"]
+
+
+@pytest.mark.parametrize("name", SHARED)
+def test_shared_modules_import_no_blueprint(name):
+    blueprints = tuple(f"pb.{blueprint}" for blueprint in BLUEPRINTS)
+    for module in imported_modules(PACKAGE / name):
+        assert not any(module == bp or module.startswith(bp + ".") for bp in blueprints), (
+            f"{name} imports {module}"
+        )
+
+
+# The one bridge from database rows to pb.tally, and the offline command and its launcher.
+TALLY_BRIDGES = {"services/results.py", "tally_command.py", "cli.py"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in python_files(PACKAGE) if not p.is_relative_to(PACKAGE / "tally")],
+    ids=lambda p: str(p.relative_to(PACKAGE)),
+)
+def test_only_the_bridges_import_the_tally(path):
+    if str(path.relative_to(PACKAGE)) in TALLY_BRIDGES:
+        return
+    for module in imported_modules(path):
+        assert not (module == "pb.tally" or module.startswith("pb.tally.")), f"{path.name} imports {module}"
+
+
+@pytest.mark.parametrize("path", python_files(PACKAGE), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_sees_two_phases(path):
+    """``pb.tally``'s counting phase and a cycle's phase (``pb.models``) never meet under one name."""
+    sources = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                if (alias.asname or alias.name) == "Phase":
+                    sources.add("tally" if node.module.startswith("pb.tally") else node.module)
+    assert len(sources) <= 1, f"{path.name} imports Phase from {sorted(sources)}"
 
 
 @pytest.mark.parametrize("path", python_files(PACKAGE / "services"), ids=lambda p: p.name)

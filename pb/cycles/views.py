@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import abort, render_template
 
 from pb.cycles import bp
-from pb.cycles.explain import ballot_explanation, rule_explanation, tie_break_explanation
+from pb.explain import ballot_explanation, rule_explanation, tie_break_explanation
 from pb.extensions import db_session
 from pb.i18n import current_locale
-from pb.services.cycles import PHASE_NAMES, datetime_pattern, get_cycle, list_cycles_page
+from pb.labels import PHASE_NAMES, datetime_pattern
+from pb.services.cycles import get_cycle, list_cycles_page
+from pb.services.transitions import advance_if_due
 from pb.web import page_number, request_now
 
 PAGE_SIZE = 20
@@ -40,13 +42,15 @@ def list_past_cycles():
 
 @bp.get("/cycles/<slug>")
 def show_cycle(slug: str):
-    cycle = get_cycle(db_session(), slug)
+    session, now = db_session(), request_now()
+    cycle = get_cycle(session, slug)
     if cycle is None:
         abort(404)
+    advance_if_due(session, cycle, now)
     return render_template(
         "cycles/show_cycle.html",
         cycle=cycle,
-        now=request_now(),
+        now=now,
         phase_names=PHASE_NAMES,
         dt_format=datetime_pattern(current_locale()),
         ballot_lines=ballot_explanation(cycle),

@@ -8,6 +8,7 @@ from pb.models.cycle import (
     District,
     Phase,
     PhaseClosure,
+    PhaseTransition,
 )
 from pb.models.outbox import MailStatus, OutboxMail
 from pb.models.user import Role, RoleGrant, User
@@ -23,6 +24,7 @@ __all__ = [
     "OutboxMail",
     "Phase",
     "PhaseClosure",
+    "PhaseTransition",
     "Role",
     "RoleGrant",
     "User",

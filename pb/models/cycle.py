@@ -7,8 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
+from pb.ballot import BallotConfig, BallotType
 from pb.db import Base, UTCDateTime, str_enum, utcnow
 
 
@@ -19,17 +20,6 @@ class Phase(StrEnum):
     REVIEW = "review"  # deliberation, and staff review of feasibility and cost
     VOTING = "voting"
     RESULTS = "results"
-
-
-PHASE_ORDER: tuple[Phase, ...] = tuple(Phase)
-
-
-class BallotType(StrEnum):
-    APPROVAL = "approval"  # choose any number of projects (within min/max)
-    K_APPROVAL = "k_approval"  # choose up to k projects
-    KNAPSACK = "knapsack"  # choose projects whose total cost fits the budget
-    RANKED = "ranked"  # rank projects, best first
-    CUMULATIVE = "cumulative"  # spread points over projects
 
 
 @dataclass(frozen=True)
@@ -103,6 +93,9 @@ class Cycle(Base):
     tally_completion: Mapped[str] = mapped_column(String(40), default="none")
     tie_break: Mapped[str] = mapped_column(String(20), default="cost")
     tie_break_seed: Mapped[int] = mapped_column(default=0)
+    # The last phase whose start pb.services.transitions.advance has recorded (None: none yet), kept
+    # here so that a page sees from the cycle it loaded whether a transition is due, with no query.
+    entered_phase: Mapped[Phase | None] = mapped_column(str_enum(Phase))
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -161,8 +154,9 @@ class Cycle(Base):
                 upcoming = window
         return PhaseState(current and current.phase, upcoming, last_started, current)
 
-    def current_phase(self, moment: datetime) -> Phase | None:
-        return self.phase_state(moment).current
+    def ballot_config(self) -> BallotConfig:
+        """The ballot type, its limits and the counting rule, as one value (frozen once voting opens)."""
+        return BallotConfig.of(self)
 
     def voting_has_opened(self, moment: datetime) -> bool:
         """Once voting has opened, the ballot settings and the tally rule are frozen."""
@@ -208,20 +202,43 @@ class Category(Base):
         return _localized(self.name_en, self.name_fr, locale)
 
 
-class PhaseClosure(Base):
-    """A phase that staff closed before its scheduled end."""
+class _OnePerCyclePhase:
+    """A row about one phase of one cycle: at most one a cycle and phase."""
 
-    __tablename__ = "phase_closures"
-    __table_args__ = (UniqueConstraint("cycle_id", "phase"),)
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple:  # a constraint object of its own for each table
+        return (UniqueConstraint("cycle_id", "phase"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"))
     phase: Mapped[Phase] = mapped_column(str_enum(Phase))
+
+
+class PhaseClosure(_OnePerCyclePhase, Base):
+    """A phase that staff closed before its scheduled end."""
+
+    __tablename__ = "phase_closures"
+
     closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reason: Mapped[str] = mapped_column(Text, default="")
 
     cycle: Mapped[Cycle] = relationship(back_populates="closures")
+
+
+class PhaseTransition(_OnePerCyclePhase, Base):
+    """A phase a cycle entered, recorded once (``pb.services.transitions.advance``).
+
+    ``at`` is when the phase began (its scheduled start), ``recorded_at`` when it was recorded (later
+    when no worker ran at that moment). Entering voting freezes the ballot configuration: its
+    canonical JSON (:meth:`pb.ballot.BallotConfig.to_json`) is kept in ``ballot_config``.
+    """
+
+    __tablename__ = "phase_transitions"
+
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ballot_config: Mapped[str | None] = mapped_column(Text)
 
 
 def _localized(english: str, french: str, locale: str) -> str:

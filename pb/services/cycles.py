@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import list_currencies
 from flask_babel import lazy_gettext as _l
@@ -26,26 +24,17 @@ from sqlalchemy import ScalarSelect, Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from pb.ballot import FIELDS as BALLOT_FIELDS
+from pb.ballot import LIMIT_FIELDS, BallotConfig
+from pb.labels import BALLOT_TYPE_NAMES, PHASE_NAMES, rule_title
 from pb.models import BallotType, Category, Cycle, District, Phase, PhaseClosure, User
 from pb.services.audit import record_change
 from pb.services.errors import DomainError
-from pb.tally import RULES
+from pb.services.results import RULE_CHOICES, TIE_BREAKS
+from pb.services.transitions import advance
+from pb.values import MAX_CENTS, is_valid_timezone, iso_utc, slugify, to_minute
 
-# Budgets live in BIGINT columns.
-MAX_CENTS = 2**63 - 1
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-TIE_BREAKS = ("cost", "id", "refuse")
-DEFAULT_TIE_BREAK = "cost"
-
-# Ballot types whose ballots are approval ballots (with limits) for the counting rules.
-_BALLOT_KIND = {
-    BallotType.APPROVAL: "approval",
-    BallotType.K_APPROVAL: "approval",
-    BallotType.KNAPSACK: "approval",
-    BallotType.RANKED: "ranked",
-    BallotType.CUMULATIVE: "cumulative",
-}
-
 
 STALE_EDIT = _l(
     "Someone changed this cycle since you opened it, so nothing was saved. Reload the page to see their change."
@@ -54,146 +43,6 @@ STALE_EDIT = _l(
 
 class FrozenSettingsError(DomainError):
     """An edit would change a setting that is frozen because voting has opened."""
-
-
-# ---------------------------------------------------------------------------------------------
-# The counting rules on offer (from the pb.tally registry).
-
-
-@dataclass(frozen=True)
-class RuleChoice:
-    name: str
-    title: str
-    ballot_kinds: frozenset[str]
-    utilities: tuple[str, ...]
-    completions: tuple[str, ...]
-
-
-def _rule_choices() -> dict[str, RuleChoice]:
-    return {
-        name: RuleChoice(
-            name=info.name,
-            title=RULE_TITLES.get(name, info.title),
-            ballot_kinds=frozenset(str(kind.value) for kind in info.ballot_kinds),
-            utilities=tuple(info.utilities),
-            completions=tuple(info.completions),
-        )
-        for name, info in RULES.items()
-    }
-
-
-# pb.tally is a standard-library package without gettext, so the web layer names its rules.
-RULE_TITLES = {
-    "greedy": _l("Most support first, while money remains"),
-    "mes": _l("Equal Shares: each voter gets an equal share of the budget"),
-    "phragmen": _l("Phragmén: voters earn money at the same rate"),
-}
-
-RULE_CHOICES: dict[str, RuleChoice] = _rule_choices()
-
-
-def all_utilities() -> list[str]:
-    seen: dict[str, None] = {}
-    for rule in RULE_CHOICES.values():
-        seen.update(dict.fromkeys(rule.utilities))
-    return list(seen)
-
-
-def all_completions() -> list[str]:
-    seen: dict[str, None] = {"none": None}
-    for rule in RULE_CHOICES.values():
-        seen.update(dict.fromkeys(rule.completions))
-    return list(seen)
-
-
-def ballot_kind(ballot_type: BallotType) -> str:
-    return _BALLOT_KIND[BallotType(ballot_type)]
-
-
-# ---------------------------------------------------------------------------------------------
-# Parsing helpers for forms and commands.
-
-
-_GROUPING = re.compile(
-    r"^[1-9]\d{0,2}(?:[ ,.]\d{3})+$"
-)  # a leading 0 group ("0.125") is a typo, not thousands
-
-
-def parse_money(text: str) -> int:
-    """Dollars and cents as written by people, to integer cents, exactly (never through float).
-
-    Accepts ``250000``, ``250000.00``, ``250,000.00``, ``250 000,00``, ``$1,234.5`` and
-    ``1 234,56 $``. The last ``.`` or ``,`` followed by one or two digits is the decimal mark;
-    any other separator must group digits by three. Raises :class:`ValueError` otherwise.
-    """
-    cleaned = text.strip()
-    for symbol in ("CA$", "CAD", "$"):
-        cleaned = cleaned.replace(symbol, "")
-    for space in ("\u00a0", "\u202f", "\u2009", "'"):
-        cleaned = cleaned.replace(space, " ")
-    cleaned = re.sub(r" +", " ", cleaned.strip())
-    if not cleaned or cleaned.startswith(("-", "+")):
-        raise ValueError("not an amount")
-    whole, cents = cleaned, "00"
-    decimal = re.search(r"[.,](\d{1,2})$", cleaned)
-    if decimal:
-        whole, cents = cleaned[: decimal.start()], decimal.group(1).ljust(2, "0")
-        if not whole:
-            whole = "0"
-    if whole.isdigit():
-        digits = whole
-    else:
-        separators = set(re.findall(r"[ ,.]", whole))
-        if (
-            len(separators) != 1
-            or not _GROUPING.match(whole)
-            or (decimal and cleaned[decimal.start()] in separators)
-        ):
-            raise ValueError("not an amount")
-        digits = re.sub(r"[ ,.]", "", whole)
-    return int(digits) * 100 + int(cents)
-
-
-def format_money_input(cents: int | None) -> str:
-    """Cents as the plain text a money input shows (``250000.00``), readable in both languages."""
-    if cents is None:
-        return ""
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
-def is_valid_timezone(name: str) -> bool:
-    if not name or name != name.strip():
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
-def local_to_utc(moment: datetime, timezone: str) -> datetime:
-    """A wall-clock time in ``timezone`` (naive) as a UTC-aware datetime."""
-    return moment.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
-
-
-def utc_to_local(moment: datetime, timezone: str) -> datetime:
-    """A UTC-aware datetime as the naive wall-clock time in ``timezone`` (for a form)."""
-    return moment.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
-
-
-def datetime_pattern(locale: str) -> str:
-    """A Babel pattern for phase dates: the long date and the short time, e.g. "June 5, 2026, 5:00 a.m."."""
-    from babel.dates import get_date_format, get_datetime_format, get_time_format
-
-    combined = str(get_datetime_format("medium", locale=locale))
-    date = get_date_format("long", locale=locale).pattern
-    time = get_time_format("short", locale=locale).pattern
-    return combined.replace("{1}", date).replace("{0}", time)
-
-
-def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "item"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,43 +72,10 @@ PHASE_FIELDS: tuple[tuple[Phase, str, str | None], ...] = (
     (Phase.VOTING, "voting_start_at", "voting_end_at"),
     (Phase.RESULTS, "results_start_at", None),
 )
-
-PHASE_NAMES = {
-    Phase.PROPOSALS: _l("Proposal submission"),
-    Phase.REVIEW: _l("Deliberation and review"),
-    Phase.VOTING: _l("Voting"),
-    Phase.RESULTS: _l("Results"),
-}
-
-BALLOT_FIELDS = (
-    "ballot_type",
-    "min_projects",
-    "max_projects",
-    "min_budget_share_percent",
-    "ranking_length",
-    "points_per_voter",
-    "max_points_per_project",
-    "allow_revision",
+# The same dates, one name each, in the order they happen.
+PHASE_DATE_FIELDS: tuple[str, ...] = tuple(
+    name for _phase, start, end in PHASE_FIELDS for name in (start, end) if name is not None
 )
-RULE_FIELDS = ("tally_rule", "tally_utility", "tally_completion", "tie_break")
-
-# Which ballot limits each ballot type uses; the others are cleared.
-LIMITS_BY_TYPE: dict[BallotType, tuple[str, ...]] = {
-    BallotType.APPROVAL: ("min_projects", "max_projects"),
-    BallotType.K_APPROVAL: ("min_projects", "max_projects"),
-    BallotType.KNAPSACK: ("min_projects", "max_projects", "min_budget_share_percent"),
-    BallotType.RANKED: ("min_projects", "ranking_length"),
-    BallotType.CUMULATIVE: ("points_per_voter", "max_points_per_project"),
-}
-ALL_LIMITS = (
-    "min_projects",
-    "max_projects",
-    "min_budget_share_percent",
-    "ranking_length",
-    "points_per_voter",
-    "max_points_per_project",
-)
-
 
 @dataclass
 class CycleSettings:
@@ -280,39 +96,29 @@ class CycleSettings:
     budget_cents: int | None = None  # None: a budget per district
     districts: list[DistrictInput] = field(default_factory=list)
     categories: list[CategoryInput] = field(default_factory=list)
-    ballot_type: BallotType = BallotType.APPROVAL
-    min_projects: int | None = None
-    max_projects: int | None = None
-    min_budget_share_percent: int | None = None
-    ranking_length: int | None = None
-    points_per_voter: int | None = None
-    max_points_per_project: int | None = None
-    allow_revision: bool = True
-    tally_rule: str = "greedy"
-    tally_utility: str = "cost"
-    tally_completion: str = "none"
-    tie_break: str = DEFAULT_TIE_BREAK
+    ballot: BallotConfig = field(default_factory=BallotConfig)
 
     @classmethod
     def from_cycle(cls, cycle: Cycle) -> CycleSettings:
         """The settings a cycle has now (e.g. to change one of them)."""
         simple = {
-            f.name: getattr(cycle, f.name) for f in fields(cls) if f.name not in {"districts", "categories"}
+            f.name: getattr(cycle, f.name)
+            for f in fields(cls)
+            if f.name not in {"districts", "categories", "ballot"}
         }
         return cls(
             **simple,
+            ballot=cycle.ballot_config(),
             districts=[DistrictInput(d.name_en, d.name_fr, d.budget_cents, d.id) for d in cycle.districts],
             categories=[CategoryInput(c.name_en, c.name_fr, c.id) for c in cycle.categories],
         )
 
     def with_changes(self, **changes: Any) -> CycleSettings:
+        """These settings with ``changes``, which may name the ballot's fields too (``max_projects=3``)."""
+        ballot = {name: changes.pop(name) for name in BALLOT_FIELDS if name in changes}
+        if ballot:
+            changes["ballot"] = self.ballot.with_changes(**ballot)
         return replace(self, **changes)
-
-
-def _minute(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime: pass UTC-aware datetimes")
-    return moment.astimezone(UTC).replace(second=0, microsecond=0)
 
 
 def _normalized(settings: CycleSettings) -> CycleSettings:
@@ -325,10 +131,7 @@ def _normalized(settings: CycleSettings) -> CycleSettings:
         "description_fr": settings.description_fr.replace("\r\n", "\n").strip(),
         "currency": settings.currency.strip().upper(),
         "timezone": settings.timezone.strip(),
-        "tally_rule": settings.tally_rule.strip(),
-        "tally_utility": settings.tally_utility.strip(),
-        "tally_completion": settings.tally_completion.strip() or "none",
-        "tie_break": settings.tie_break.strip() or DEFAULT_TIE_BREAK,
+        "ballot": settings.ballot.normalized(),
         "districts": [
             replace(d, name_en=d.name_en.strip(), name_fr=d.name_fr.strip()) for d in settings.districts
         ],
@@ -336,19 +139,8 @@ def _normalized(settings: CycleSettings) -> CycleSettings:
             replace(c, name_en=c.name_en.strip(), name_fr=c.name_fr.strip()) for c in settings.categories
         ],
     }
-    for _phase, start, end in PHASE_FIELDS:
-        for name in (start, end):
-            if name is not None:
-                changes[name] = _minute(getattr(settings, name))
-    try:
-        ballot_type = BallotType(settings.ballot_type)
-    except ValueError:
-        ballot_type = settings.ballot_type
-    changes["ballot_type"] = ballot_type
-    if isinstance(ballot_type, BallotType):
-        for name in ALL_LIMITS:
-            if name not in LIMITS_BY_TYPE[ballot_type]:
-                changes[name] = None
+    for name in PHASE_DATE_FIELDS:
+        changes[name] = to_minute(getattr(settings, name))
     if settings.budget_cents is not None:
         changes["districts"] = [replace(d, budget_cents=None) for d in changes["districts"]]
     return replace(settings, **changes)
@@ -415,8 +207,8 @@ def validate_settings(
     _check_duplicates(settings.categories, "categories", add)
 
     _validate_phases(settings, add)
-    _validate_ballot(settings, add)
-    _validate_rule(settings, add)
+    _validate_ballot(settings.ballot, add)
+    _validate_rule(settings.ballot, add)
     return errors
 
 
@@ -450,87 +242,75 @@ def _validate_phases(settings: CycleSettings, add) -> None:
         previous_end = (phase, max(start, end))
 
 
-def _validate_ballot(settings: CycleSettings, add) -> None:
+def _validate_ballot(ballot: BallotConfig, add) -> None:
     try:
-        ballot_type = BallotType(settings.ballot_type)
+        ballot_type = BallotType(ballot.ballot_type)
     except ValueError:
         add("ballot_type", _l("Choose a ballot type."))
         return
-    for name in ALL_LIMITS:
-        value = getattr(settings, name)
+    for name in LIMIT_FIELDS:
+        value = getattr(ballot, name)
         minimum = 0 if name in {"min_projects", "min_budget_share_percent"} else 1
         if value is not None and value < minimum:
             add(name, _l("Give a number of at least %(minimum)d.", minimum=minimum))
-    low, high = settings.min_projects, settings.max_projects
+    low, high = ballot.min_projects, ballot.max_projects
     if ballot_type is BallotType.K_APPROVAL and high is None:
         add("max_projects", _l("A k-approval ballot needs the number of projects a voter may choose."))
     if low is not None and high is not None and low > high:
         add("min_projects", _l("The minimum cannot be more than the maximum."))
     if ballot_type is BallotType.KNAPSACK:
-        share = settings.min_budget_share_percent
+        share = ballot.min_budget_share_percent
         if share is not None and share > 100:
             add("min_budget_share_percent", _l("Give a percentage between 0 and 100."))
     if ballot_type is BallotType.RANKED:
-        if settings.ranking_length is None:
+        if ballot.ranking_length is None:
             add("ranking_length", _l("A ranked ballot needs the number of projects a voter may rank."))
-        elif low is not None and low > settings.ranking_length:
+        elif low is not None and low > ballot.ranking_length:
             add(
                 "min_projects", _l("The minimum cannot be more than the number of projects a voter may rank.")
             )
     if ballot_type is BallotType.CUMULATIVE:
-        if settings.points_per_voter is None:
+        if ballot.points_per_voter is None:
             add("points_per_voter", _l("A cumulative ballot needs the number of points each voter spreads."))
         elif (
-            settings.max_points_per_project is not None
-            and settings.max_points_per_project > settings.points_per_voter
+            ballot.max_points_per_project is not None
+            and ballot.max_points_per_project > ballot.points_per_voter
         ):
             add("max_points_per_project", _l("A project cannot take more points than a voter has."))
 
 
-def _validate_rule(settings: CycleSettings, add) -> None:
-    rule = RULE_CHOICES.get(settings.tally_rule)
+def _validate_rule(ballot: BallotConfig, add) -> None:
+    rule = RULE_CHOICES.get(ballot.tally_rule)
     if rule is None:
         add("tally_rule", _l("Choose a counting rule."))
         return
+    title = rule_title(rule.name)
     try:
-        kind = ballot_kind(BallotType(settings.ballot_type))
+        ballot_type = BallotType(ballot.ballot_type)
     except ValueError:
-        kind = None
-    if kind is not None and kind not in rule.ballot_kinds:
+        ballot_type = None
+    if ballot_type is not None and not rule.counts(ballot_type):
         add(
             "tally_rule",
             _l(
                 "The rule “%(rule)s” does not count %(ballot)s ballots; choose another rule or ballot type.",
-                rule=rule.title,
-                ballot=BALLOT_TYPE_NAMES[BallotType(settings.ballot_type)],
+                rule=title,
+                ballot=BALLOT_TYPE_NAMES[ballot_type],
             ),
         )
-    if settings.tally_utility not in rule.utilities:
+    if ballot.tally_utility not in rule.utilities:
         add(
             "tally_utility",
-            _l("The rule “%(rule)s” does not use this measure of satisfaction.", rule=rule.title),
+            _l("The rule “%(rule)s” does not use this measure of satisfaction.", rule=title),
         )
-    if settings.tally_completion not in rule.completions:
-        add("tally_completion", _l("The rule “%(rule)s” does not take this completion.", rule=rule.title))
-    if settings.tie_break not in TIE_BREAKS:
+    if ballot.tally_completion not in rule.completions:
+        add("tally_completion", _l("The rule “%(rule)s” does not take this completion.", rule=title))
+    if ballot.tie_break not in TIE_BREAKS:
         add("tie_break", _l("Choose how ties are broken."))
-
-
-BALLOT_TYPE_NAMES = {
-    BallotType.APPROVAL: _l("approval"),
-    BallotType.K_APPROVAL: _l("k-approval"),
-    BallotType.KNAPSACK: _l("knapsack"),
-    BallotType.RANKED: _l("ranked"),
-    BallotType.CUMULATIVE: _l("cumulative"),
-}
 
 
 # ---------------------------------------------------------------------------------------------
 # Snapshots for the audit log.
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).isoformat()
 
 
 def snapshot(cycle: Cycle) -> dict[str, Any]:
@@ -552,24 +332,14 @@ def snapshot(cycle: Cycle) -> dict[str, Any]:
             {"slug": c.slug, "name_en": c.name_en, "name_fr": c.name_fr} for c in cycle.categories
         ],
     }
-    for _phase, start, end in PHASE_FIELDS:
-        data[start] = _iso(getattr(cycle, start))
-        if end is not None:
-            data[end] = _iso(getattr(cycle, end))
-    for name in BALLOT_FIELDS + RULE_FIELDS:
-        value = getattr(cycle, name)
-        data[name] = value.value if isinstance(value, BallotType) else value
-    data["tie_break_seed"] = cycle.tie_break_seed
+    for name in PHASE_DATE_FIELDS:
+        data[name] = iso_utc(getattr(cycle, name))
+    data.update(cycle.ballot_config().to_dict())
     return data
 
 
-FROZEN_KEYS = (
-    *BALLOT_FIELDS,
-    *RULE_FIELDS,
-    "voting_start_at",
-    "budget_cents",
-    "currency",
-)
+# What voting freezes besides the ballot configuration (and the districts' budgets).
+FROZEN_KEYS = (*BALLOT_FIELDS, "voting_start_at", "budget_cents", "currency")
 
 # Which form field shows the refusal for each frozen key.
 _FROZEN_FIELD = {"budget_cents": "budget", "districts": "budget_mode"}
@@ -601,11 +371,10 @@ def _apply(cycle: Cycle, settings: CycleSettings, taken_slugs: set[str]) -> None
         "currency",
         "timezone",
         "budget_cents",
-        *(n for _p, start, end in PHASE_FIELDS for n in (start, end) if n is not None),
-        *BALLOT_FIELDS,
-        *RULE_FIELDS,
+        *PHASE_DATE_FIELDS,
     ):
         setattr(cycle, name, getattr(settings, name))
+    settings.ballot.apply_to(cycle)
 
     existing_districts = {d.id: d for d in cycle.districts}
     districts: list[District] = []
@@ -650,17 +419,16 @@ def create_cycle(
     session: Session, actor: User | None, settings: CycleSettings, now: datetime, seed: int | None = None
 ) -> Cycle:
     """Create a cycle; its tie-break seed is drawn at random unless given. Recorded in the audit log."""
-    settings = _normalized(settings)
+    settings = _normalized(settings.with_changes(tie_break_seed=draw_tie_break_seed() if seed is None else seed))
     errors = validate_settings(session, settings)
     if errors:
         raise DomainError(errors=errors)
-    cycle = Cycle(
-        tie_break_seed=draw_tie_break_seed() if seed is None else seed, created_at=now, updated_at=now
-    )
+    cycle = Cycle(created_at=now, updated_at=now)
     _apply(cycle, settings, set())
     session.add(cycle)
     session.flush()
     record_change(session, actor, "cycle.create", "cycle", cycle.id, {}, snapshot(cycle))
+    advance(session, cycle, now)  # a cycle made with phases already begun records them now
     return cycle
 
 
@@ -681,7 +449,8 @@ def update_cycle(
     """
     if expected_version is not None and expected_version != cycle.version:
         raise DomainError(STALE_EDIT)
-    settings = _normalized(settings)
+    # The tie-break seed was drawn when the cycle was created; no edit changes it.
+    settings = _normalized(settings.with_changes(tie_break_seed=cycle.tie_break_seed))
     errors = validate_settings(session, settings, cycle)
     if errors:
         raise DomainError(errors=errors)
@@ -731,21 +500,17 @@ def _changed_past_dates(cycle: Cycle, settings: CycleSettings, now: datetime) ->
         "This date has passed or would be in the past, so it cannot change. To end a phase now, close it early."
     )
     errors: dict[str, list] = {}
-    for _phase, start, end in PHASE_FIELDS:
-        for name in (start, end):
-            if name is None:
-                continue
-            old, new = getattr(cycle, name), getattr(settings, name)
-            if old != new and (old <= now or new <= now):
-                errors[name] = [message]
+    for name in PHASE_DATE_FIELDS:
+        old, new = getattr(cycle, name), getattr(settings, name)
+        if old != new and (old <= now or new <= now):
+            errors[name] = [message]
     return errors
 
 
 def _proposed_frozen_part(cycle: Cycle, settings: CycleSettings) -> dict[str, Any]:
     by_id = {d.id: d.slug for d in cycle.districts}
-    data: dict[str, Any] = {name: getattr(settings, name) for name in BALLOT_FIELDS + RULE_FIELDS}
-    data["ballot_type"] = BallotType(settings.ballot_type).value
-    data["voting_start_at"] = _iso(settings.voting_start_at)
+    data: dict[str, Any] = settings.ballot.to_dict()
+    data["voting_start_at"] = iso_utc(settings.voting_start_at)
     data["budget_cents"] = settings.budget_cents
     data["currency"] = settings.currency
     data["districts"] = [
@@ -793,8 +558,8 @@ def close_phase(
         "cycle.close_phase",
         "cycle",
         cycle.id,
-        {"phase": phase.value, "ends_at": _iso(window.ends_at)},
-        {"phase": phase.value, "closed_at": _iso(now), "reason": reason},
+        {"phase": phase.value, "ends_at": iso_utc(window.ends_at)},
+        {"phase": phase.value, "closed_at": iso_utc(now), "reason": reason},
     )
     return closure
 

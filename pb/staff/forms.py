@@ -23,46 +23,16 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Optional
 
+from pb.ballot import EDITABLE_FIELDS, BallotConfig
 from pb.forms import LONG_TEXT, MAX_COUNT, PbForm, PbRowForm, date_range, text_length, whole_number
+from pb.labels import BALLOT_TYPE_NAMES, COMPLETION_LABELS, TIE_BREAK_LABELS, UTILITY_LABELS, rule_title
 from pb.models import BallotType, Cycle
-from pb.services.cycles import (
-    BALLOT_TYPE_NAMES,
-    PHASE_FIELDS,
-    RULE_CHOICES,
-    TIE_BREAKS,
-    CategoryInput,
-    CycleSettings,
-    DistrictInput,
-    all_completions,
-    all_utilities,
-    format_money_input,
-    is_valid_timezone,
-    local_to_utc,
-    parse_money,
-    utc_to_local,
-)
+from pb.services.cycles import PHASE_DATE_FIELDS, CategoryInput, CycleSettings, DistrictInput
+from pb.services.results import RULE_CHOICES, TIE_BREAKS, all_completions, all_utilities
+from pb.values import format_money_input, is_valid_timezone, local_to_utc, parse_money, utc_to_local
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 BLANK_ROWS = 3
-
-UTILITY_LABELS = {
-    "cost": _l("Cost: a voter values a project at its cost"),
-    "cardinality": _l("Count: a voter values each project on their ballot equally"),
-    "score": _l("Score: points or rank positions"),
-    "score-cost": _l("Score times cost"),
-}
-COMPLETION_LABELS = {
-    "none": _l("None"),
-    "greedy": _l("Spend what is left on the most supported projects that still fit"),
-    "add1": _l("Spend the leftover money fairly: raise every voter’s equal share until the budget is used"),
-    "add1-greedy": _l("Spend the leftover money fairly, then on the most supported projects that still fit"),
-}
-TIE_BREAK_LABELS = {
-    "cost": _l("Cheaper project first, then more supporters, then a draw by lot with the cycle’s public number"),
-    "id": _l("Project number order"),
-    "refuse": _l("Do not break ties: counting stops and names the tied projects"),
-}
-
 
 class DistrictRowForm(PbRowForm):
     id = HiddenField(validators=[text_length(20)])
@@ -130,7 +100,7 @@ class CycleForm(PbForm):
     allow_revision = BooleanField(_l("Voters may change their ballot until voting closes"), default=True)
 
     tally_rule = SelectField(
-        _l("Counting rule"), choices=[(rule.name, rule.title) for rule in RULE_CHOICES.values()]
+        _l("Counting rule"), choices=[(name, rule_title(name)) for name in RULE_CHOICES]
     )
     tally_utility = SelectField(
         _l("Measure of voter satisfaction"),
@@ -151,28 +121,10 @@ class CycleForm(PbForm):
     def initial_data(cls, cycle: Cycle) -> dict[str, Any]:
         data: dict[str, Any] = {
             name: getattr(cycle, name)
-            for name in (
-                "name_en",
-                "name_fr",
-                "slug",
-                "description_en",
-                "description_fr",
-                "currency",
-                "timezone",
-                "min_projects",
-                "max_projects",
-                "min_budget_share_percent",
-                "ranking_length",
-                "points_per_voter",
-                "max_points_per_project",
-                "allow_revision",
-                "tally_rule",
-                "tally_utility",
-                "tally_completion",
-                "tie_break",
-            )
+            for name in ("name_en", "name_fr", "slug", "description_en", "description_fr", "currency", "timezone")
         }
-        data["ballot_type"] = cycle.ballot_type.value
+        ballot = cycle.ballot_config().to_dict()
+        data.update((name, ballot[name]) for name in EDITABLE_FIELDS)
         data["version"] = str(cycle.version)
         data["budget_mode"] = "district" if cycle.has_district_budgets else "total"
         data["budget"] = format_money_input(cycle.budget_cents)
@@ -188,10 +140,8 @@ class CycleForm(PbForm):
         data["categories"] = [
             {"id": str(c.id), "name_en": c.name_en, "name_fr": c.name_fr} for c in cycle.categories
         ]
-        for _phase, start, end in PHASE_FIELDS:
-            for name in (start, end):
-                if name is not None:
-                    data[name] = utc_to_local(getattr(cycle, name), cycle.timezone)
+        for name in PHASE_DATE_FIELDS:
+            data[name] = utc_to_local(getattr(cycle, name), cycle.timezone)
         return data
 
     def expected_version(self) -> int:
@@ -242,12 +192,7 @@ class CycleForm(PbForm):
             )
         if errors:
             return None, errors
-        dates = {
-            name: local_to_utc(getattr(self, name).data, timezone)
-            for _phase, start, end in PHASE_FIELDS
-            for name in (start, end)
-            if name is not None
-        }
+        dates = {name: local_to_utc(getattr(self, name).data, timezone) for name in PHASE_DATE_FIELDS}
         settings = CycleSettings(
             slug=self.slug.data or "",
             name_en=self.name_en.data or "",
@@ -259,21 +204,16 @@ class CycleForm(PbForm):
             budget_cents=budget_cents,
             districts=districts,
             categories=categories,
-            ballot_type=BallotType(self.ballot_type.data),
-            min_projects=self.min_projects.data,
-            max_projects=self.max_projects.data,
-            min_budget_share_percent=self.min_budget_share_percent.data,
-            ranking_length=self.ranking_length.data,
-            points_per_voter=self.points_per_voter.data,
-            max_points_per_project=self.max_points_per_project.data,
-            allow_revision=bool(self.allow_revision.data),
-            tally_rule=self.tally_rule.data,
-            tally_utility=self.tally_utility.data,
-            tally_completion=self.tally_completion.data,
-            tie_break=self.tie_break.data,
+            ballot=self._ballot(),
             **dates,
         )
         return settings, errors
+
+    def _ballot(self) -> BallotConfig:
+        values = {name: self[name].data for name in EDITABLE_FIELDS}
+        values["ballot_type"] = BallotType(values["ballot_type"])
+        values["allow_revision"] = bool(values["allow_revision"])
+        return BallotConfig(**values)
 
     def show_errors(self, errors: dict[str, list]) -> None:
         """Put each problem next to its field; a row's problems are also listed in the summary."""

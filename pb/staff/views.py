@@ -13,6 +13,7 @@ from pb.audit_display import ACTION_LABELS, SUBJECT_LABELS, ValueFormat, change_
 from pb.extensions import db_session
 from pb.hashchain import GENESIS
 from pb.i18n import current_locale
+from pb.labels import ACTION_LABELS, PHASE_NAMES, datetime_pattern
 from pb.models import Cycle, Phase, Role
 from pb.security import role_required
 from pb.services.audit import (
@@ -23,15 +24,8 @@ from pb.services.audit import (
     subject_names,
     verify_chain,
 )
-from pb.services.cycles import (
-    PHASE_NAMES,
-    close_phase,
-    create_cycle,
-    datetime_pattern,
-    get_cycle,
-    list_cycles,
-    update_cycle,
-)
+from pb.services.cycles import close_phase, create_cycle, get_cycle, list_cycles, update_cycle
+from pb.services.transitions import advance_if_due
 from pb.staff import bp
 from pb.staff.forms import AuditLogFilterForm, ClosePhaseForm, CycleForm
 from pb.web import domain_errors, page_number, request_now
@@ -42,9 +36,11 @@ CHECKPOINT_KEY = "pb.audit_checkpoint"  # the head the staff page last verified,
 
 
 def _cycle_or_404(slug: str) -> Cycle:
+    """The cycle, with the phase transitions due by now recorded (so what staff see has happened)."""
     cycle = get_cycle(db_session(), slug)
     if cycle is None:
         abort(404)
+    advance_if_due(db_session(), cycle, request_now())
     return cycle
 
 

@@ -16,12 +16,10 @@ from pb.services.cycles import (
     FrozenSettingsError,
     close_phase,
     create_cycle,
-    local_to_utc,
-    parse_money,
     update_cycle,
-    utc_to_local,
 )
 from pb.services.errors import DomainError
+from pb.values import local_to_utc, parse_money, utc_to_local
 from tests.factories import cycle_settings, make_cycle
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

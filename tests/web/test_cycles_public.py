@@ -154,3 +154,32 @@ def test_the_greedy_explanation_follows_the_measure_of_support(client, make_cycl
     page = client.get("/cycles/test-cycle", headers=ENGLISH).text
     assert "in order of their total score" in page
     assert "most supported first" not in page
+
+
+def test_showing_a_cycle_records_the_phase_it_entered(app, client, session, make_cycle, query_counter):
+    """A page that shows a cycle records a due phase transition (once), and costs nothing when none is."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from pb.models import Phase, PhaseTransition
+
+    cycle = make_cycle(phase="review")  # voting opens in 5 days
+    clock = app.extensions["pb.clock"]
+
+    def transitions() -> list[Phase]:
+        session.expire_all()
+        return list(session.scalars(select(PhaseTransition.phase).order_by(PhaseTransition.at)))
+
+    assert transitions() == [Phase.PROPOSALS, Phase.REVIEW]
+    with query_counter() as quiet:
+        assert client.get(f"/cycles/{cycle.slug}", headers=ENGLISH).status_code == 200
+    app.extensions["pb.clock"] = lambda: clock() + timedelta(days=6)
+    with query_counter() as due:
+        assert client.get(f"/cycles/{cycle.slug}", headers=ENGLISH).status_code == 200
+    assert transitions() == [Phase.PROPOSALS, Phase.REVIEW, Phase.VOTING]
+    assert len(due) > len(quiet)
+    with query_counter() as again:
+        assert client.get(f"/cycles/{cycle.slug}", headers=ENGLISH).status_code == 200
+    assert len(again) == len(quiet)
+    assert session.scalar(select(func.count()).select_from(PhaseTransition)) == 3

@@ -8,7 +8,7 @@ import pytest
 from flask_babel import force_locale
 
 from pb.i18n import local_date, local_datetime
-from pb.services.cycles import datetime_pattern
+from pb.labels import datetime_pattern
 
 TORONTO = "America/Toronto"
 

@@ -7,10 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from pb.ballot import LIMIT_FIELDS
 from pb.db import utcnow
 from pb.models import AuditLogEntry, Cycle, Phase, PhaseClosure
 from pb.services.audit import verify_chain
-from pb.services.cycles import utc_to_local
+from pb.services.cycles import PHASE_DATE_FIELDS
+from pb.values import utc_to_local
 
 TZ = "America/Toronto"
 
@@ -91,25 +93,10 @@ def edit_form(cycle: Cycle, **overrides) -> dict:
         "tie_break": cycle.tie_break,
         "version": str(cycle.version),
     }
-    for name in (
-        "min_projects",
-        "max_projects",
-        "min_budget_share_percent",
-        "ranking_length",
-        "points_per_voter",
-        "max_points_per_project",
-    ):
+    for name in LIMIT_FIELDS:
         value = getattr(cycle, name)
         data[name] = "" if value is None else str(value)
-    for name in (
-        "proposals_start_at",
-        "proposals_end_at",
-        "review_start_at",
-        "review_end_at",
-        "voting_start_at",
-        "voting_end_at",
-        "results_start_at",
-    ):
+    for name in PHASE_DATE_FIELDS:
         data[name] = local(getattr(cycle, name))
     for index, district in enumerate(cycle.districts):
         data[f"districts-{index}-id"] = str(district.id)

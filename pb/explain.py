@@ -1,4 +1,7 @@
-"""A cycle's ballot and counting rule in plain words, for residents."""
+"""A cycle's ballot, counting rule and tie-break in plain words, for residents.
+
+Shared by every blueprint that shows them (the cycle pages now, the results pages later).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,8 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from pb.i18n import money
+from pb.labels import rule_title
 from pb.models import BallotType, Cycle
-from pb.services.cycles import RULE_CHOICES
 
 
 def ballot_explanation(cycle: Cycle) -> list[str]:
@@ -112,8 +115,7 @@ def rule_explanation(cycle: Cycle) -> str:
             "Phragmén: voters earn money at the same rate, and a project is funded as soon as its "
             "supporters together have earned its cost, which spreads the funded projects fairly."
         )
-    rule = RULE_CHOICES.get(cycle.tally_rule)
-    return rule.title if rule else cycle.tally_rule
+    return str(rule_title(cycle.tally_rule))
 
 
 def tie_break_explanation(cycle: Cycle) -> str:

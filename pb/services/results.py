@@ -1,0 +1,115 @@
+"""The one bridge between pb's database rows and :mod:`pb.tally` (no other web or service module imports it).
+
+It lists the counting rules on offer (with the utilities, completions and tie-breaks each takes),
+and turns a cycle's :class:`~pb.ballot.BallotConfig` into the tally's ballot limits and rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from pb.ballot import BallotConfig, BallotType
+from pb.tally import RULES, BallotKind, BallotLimits, Election, Outcome, TieBreak, TieBreakMethod, tally
+
+# The tie-breaks on offer, the default first.
+TIE_BREAKS: tuple[str, ...] = (
+    TieBreakMethod.COST.value,
+    *(method.value for method in TieBreakMethod if method is not TieBreakMethod.COST),
+)
+
+# Knapsack and k-approval ballots are approval ballots with limits for the counting rules.
+_BALLOT_KIND = {
+    BallotType.APPROVAL: BallotKind.APPROVAL,
+    BallotType.K_APPROVAL: BallotKind.APPROVAL,
+    BallotType.KNAPSACK: BallotKind.APPROVAL,
+    BallotType.RANKED: BallotKind.RANKED,
+    BallotType.CUMULATIVE: BallotKind.CUMULATIVE,
+}
+
+
+@dataclass(frozen=True)
+class RuleChoice:
+    """A counting rule of the registry, with what it can be combined with."""
+
+    name: str
+    ballot_kinds: frozenset[BallotKind]
+    utilities: tuple[str, ...]
+    completions: tuple[str, ...]
+
+    def counts(self, ballot_type: BallotType) -> bool:
+        """Whether the rule counts ballots of this type."""
+        return ballot_kind(ballot_type) in self.ballot_kinds
+
+
+RULE_CHOICES: dict[str, RuleChoice] = {
+    name: RuleChoice(
+        name=info.name,
+        ballot_kinds=frozenset(info.ballot_kinds),
+        utilities=tuple(info.utilities),
+        completions=tuple(info.completions),
+    )
+    for name, info in RULES.items()
+}
+
+
+def all_utilities() -> list[str]:
+    """Every utility some rule takes, in registry order."""
+    return list(dict.fromkeys(name for rule in RULE_CHOICES.values() for name in rule.utilities))
+
+
+def all_completions() -> list[str]:
+    """Every completion some rule takes, ``none`` first."""
+    return list(
+        dict.fromkeys(["none", *(name for rule in RULE_CHOICES.values() for name in rule.completions)])
+    )
+
+
+def ballot_kind(ballot_type: BallotType) -> BallotKind:
+    return _BALLOT_KIND[BallotType(ballot_type)]
+
+
+def tally_limits(config: BallotConfig, budget: int | Fraction) -> BallotLimits:
+    """What a valid ballot looks like for the tally, in the units of ``budget`` (e.g. cents).
+
+    A knapsack ballot must fit in ``budget`` (and fill its least share of it); a ranked ballot has
+    at most ``ranking_length`` projects; a cumulative ballot spreads at most ``points_per_voter``.
+    """
+    kind = BallotType(config.ballot_type)
+    if kind is BallotType.CUMULATIVE:
+        return BallotLimits(max_points=config.max_points_per_project, max_sum_points=config.points_per_voter)
+    high = config.ranking_length if kind is BallotType.RANKED else config.max_projects
+    if kind is not BallotType.KNAPSACK:
+        return BallotLimits(min_length=config.min_projects, max_length=high)
+    share = config.min_budget_share_percent
+    return BallotLimits(
+        min_length=config.min_projects,
+        max_length=high,
+        min_sum_cost=None if not share else Fraction(budget) * share / 100,
+        max_sum_cost=budget,
+    )
+
+
+@dataclass(frozen=True)
+class TallyRule:
+    """A counting rule with its options, ready to count an election."""
+
+    rule: str
+    utility: str
+    completion: str
+    tie_break: TieBreak
+
+    def count(self, election: Election) -> Outcome:
+        return tally(
+            election, self.rule, utility=self.utility, completion=self.completion, tie_break=self.tie_break
+        )
+
+
+def tally_rule(config: BallotConfig) -> TallyRule:
+    """The counting rule, its options and the tie-break (with the cycle's seed) of ``config``."""
+    return TallyRule(
+        rule=config.tally_rule,
+        utility=config.tally_utility,
+        completion=config.tally_completion,
+        tie_break=TieBreak.parse(config.tie_break, config.tie_break_seed),
+    )

@@ -1,0 +1,56 @@
+"""The background worker's round: record due phase transitions, then deliver due mail.
+
+``pb worker`` runs rounds in production; in development and the demo a thread of the web process
+does (:func:`pb.mail.start_delivery_thread`). Each task of a round that fails is logged and the
+next round tries again (the database may be briefly away).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from flask import Flask
+
+from pb.mail import deliver_now
+from pb.services.outbox import DeliveryReport
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RoundReport:
+    transitions: int = 0
+    mail: DeliveryReport | None = None
+
+
+def advance_now(app: Flask) -> int:
+    """Record every cycle's due phase transitions at the app's clock; returns how many."""
+    from pb.services.transitions import advance_due
+
+    return advance_due(app.extensions["pb.db"].session_factory, app.extensions["pb.clock"]())
+
+
+def run_round(app: Flask) -> RoundReport:
+    transitions, mail = 0, None
+    try:
+        transitions = advance_now(app)
+        if transitions:
+            log.info("phase transitions recorded: %d", transitions)
+    except Exception:
+        log.exception("phase transition round failed")
+    try:
+        mail = deliver_now(app)
+        if mail.claimed:
+            log.info("mail delivery: %s", mail)
+    except Exception:
+        log.exception("mail delivery round failed")
+    return RoundReport(transitions, mail)
+
+
+def run_until(app: Flask, stop: threading.Event, interval: float) -> None:
+    """Run a round every ``interval`` seconds until ``stop`` is set."""
+    while not stop.is_set():
+        run_round(app)
+        stop.wait(interval)
