@@ -21,20 +21,9 @@ from babel.numbers import format_percent
 from flask_babel import lazy_gettext as _l
 
 from pb.i18n import current_locale, local_datetime, money
+from pb.labels import ACTION_LABELS, BALLOT_TYPE_NAMES, PHASE_NAMES, RULE_TITLES, datetime_pattern
 from pb.models import Role
 from pb.services.accounts import ROLE_LABELS, ROLE_ORDER
-from pb.services.cycles import BALLOT_TYPE_NAMES, PHASE_NAMES, RULE_TITLES, datetime_pattern
-
-ACTION_LABELS = {
-    "cycle.create": _l("Created a cycle"),
-    "cycle.update": _l("Changed a cycle's settings"),
-    "cycle.close_phase": _l("Closed a phase early"),
-    "role.grant": _l("Granted a role"),
-    "role.revoke": _l("Removed a role"),
-    "account.deactivate": _l("Deactivated an account"),
-    "account.reactivate": _l("Reactivated an account"),
-    "audit_log.rekeyed": _l("Re-signed the audit log"),
-}
 
 SUBJECT_LABELS = {"cycle": _l("Cycle"), "user": _l("Account"), "audit_log": _l("Audit log")}
 

@@ -65,6 +65,9 @@ ACTION_LABELS = {
     "cycle.close_phase": _l("Closed a phase early"),
     "role.grant": _l("Granted a role"),
     "role.revoke": _l("Removed a role"),
+    "account.deactivate": _l("Deactivated an account"),
+    "account.reactivate": _l("Reactivated an account"),
+    "audit_log.rekeyed": _l("Re-signed the audit log"),
 }
 
 

@@ -1,7 +1,7 @@
 """audit log head guard: the head can only move forward, to the last entry of the log
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-08 12:00:00
 
 The head row (entry count and last hash) had no guard at the database: the application's login
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

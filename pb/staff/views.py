@@ -9,7 +9,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from pb.audit_display import ACTION_LABELS, SUBJECT_LABELS, ValueFormat, change_list
+from pb.audit_display import SUBJECT_LABELS, ValueFormat, change_list
 from pb.extensions import db_session
 from pb.hashchain import GENESIS
 from pb.i18n import current_locale
