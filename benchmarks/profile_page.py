@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/profile_page.py /                      # the home page, 50 cycles
     .venv/bin/python benchmarks/profile_page.py /cycles/lakeview-2026 --requests 2000
-    .venv/bin/python benchmarks/profile_page.py /account/sign-in --cprofile   # cProfile, by own time
+    .venv/bin/python benchmarks/profile_page.py /account/sign-in --profiler cprofile   # by own time
 
 The application is built with production settings on a fresh PostgreSQL database seeded as
 ``pages.py`` seeds it (dropped at the end), and called as gunicorn calls it (``app(environ,
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--cycles", type=int, default=50)
     parser.add_argument("--language", default="en-CA", help="Accept-Language")
-    parser.add_argument("--cprofile", action="store_true", help="cProfile instead of pyinstrument")
+    parser.add_argument("--profiler", choices=("pyinstrument", "cprofile", "none"), default="pyinstrument")
     parser.add_argument(
         "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres", help="see pages.py"
     )
@@ -79,13 +79,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{options.path}: {each * 1000:.2f} ms a request, {cpu_each * 1000:.2f} ms of it on this "
             f"process's CPU ({1 / each:,.0f} requests a second in one process)"
         )
-        if options.cprofile:
+        if options.profiler == "cprofile":
             profiler = cProfile.Profile()
             profiler.runcall(lambda: [request() for _ in range(options.requests)])
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(40)
             print(out.getvalue())
-        else:
+        elif options.profiler == "pyinstrument":
             from pyinstrument import Profiler
 
             with Profiler(interval=0.0002) as profiler:
