@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DB := $(CURDIR)/instance/demo.sqlite3
 DEMO_ENV := PB_ENV=development PB_DATABASE_URL=sqlite:///$(DEMO_DB)
 
-.PHONY: install translations demo test lint i18n bench
+.PHONY: install translations demo test lint i18n bench bench-pages
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,7 @@ i18n: install
 
 bench: install
 	$(BIN)/python benchmarks/tally.py
+
+# Public pages under load (gunicorn, PostgreSQL, Redis, wrk) as a share of a bare Flask app; see benchmarks/README.md.
+bench-pages: translations
+	$(BIN)/python benchmarks/pages.py $(ARGS)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import sys
 import threading
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -34,6 +36,39 @@ class PbFlask(Flask):
         response = super().dispatch_request()
         commit_request()
         return response
+
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """A versioned static file (``?v=``, see :func:`_version_static_files`) is cached for a year."""
+        if request.args.get(STATIC_VERSION):
+            return STATIC_MAX_AGE_SECONDS
+        return super().get_send_file_max_age(filename)
+
+
+STATIC_VERSION = "v"
+STATIC_MAX_AGE_SECONDS = 365 * 24 * 3600
+
+
+@lru_cache(maxsize=256)
+def _file_digest(path: str, modified_ns: int, size: int) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()[:12]
+
+
+def _version_static_files(app: Flask) -> None:
+    """``url_for('static', filename=...)`` adds ``v=<digest of the file>``: browsers keep the file for a
+    year and fetch it again only when its content, hence its address, changes."""
+    folder = Path(app.static_folder or "")
+
+    @app.url_defaults
+    def static_version(endpoint: str, values: dict[str, Any]) -> None:
+        if endpoint != "static" or STATIC_VERSION in values or "filename" not in values:
+            return
+        path = folder / values["filename"]
+        try:
+            stat = path.stat()
+        except OSError:
+            return
+        values[STATIC_VERSION] = _file_digest(str(path), stat.st_mtime_ns, stat.st_size)
 
 
 class IdConverter(IntegerConverter):
@@ -163,6 +198,7 @@ def _build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     app.url_map.converters["int"] = IdConverter
+    _version_static_files(app)
     app.config.update(settings)
     app.config["TESTING"] = settings["ENV"] == "testing"
     app.config["RATELIMIT_STORAGE_URI"] = settings["RATELIMIT_STORAGE_URI"]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, exc
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -52,6 +53,78 @@ def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+# A pooled connection idle longer than this is pinged before use: the server may have restarted, or a
+# firewall dropped the connection, while it waited. One in steady use is not (a ping is a round trip).
+PING_AFTER_IDLE_SECONDS = 10.0
+_CHECKED_IN = "pb_checked_in"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """``pool_pre_ping``, for connections that sat idle in the pool only.
+
+    A dead connection is replaced before the request sees it (the pool retries on
+    ``DisconnectionError``). One that breaks while in steady use fails its request, and SQLAlchemy
+    then replaces every connection of the pool, so the next requests reconnect.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def checked_in(dbapi_connection, record) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def checked_out(dbapi_connection, record, proxy) -> None:
+        since = record.info.pop(_CHECKED_IN, None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(str(error)) from error
+
+
+def _reads_outside_transactions(engine: Engine) -> None:
+    """PostgreSQL: no BEGIN and COMMIT around reads made before anything is written or locked.
+
+    psycopg opens a transaction with a round trip of its own (BEGIN) before the first statement, and
+    the request's commit is another: three round trips for a page that reads once. In autocommit
+    mode the read is one. It sees the same data: under READ COMMITTED (PostgreSQL's default, and
+    pb's) every statement of a transaction takes its own snapshot, so reads inside a transaction
+    are no more consistent with each other than reads outside one, until something is written or
+    locked.
+
+    So while a connection has no transaction open, a plain read (a Core or ORM ``select()`` without
+    ``with_for_update()``, not streamed through a server-side cursor) runs in autocommit mode. Any
+    other statement (a write, a lock, a savepoint, SQL given as text) turns autocommit off first:
+    psycopg begins a transaction as usual, and everything after it, reads included, runs inside it
+    until the commit or rollback. A read with side effects (``SELECT pg_advisory_xact_lock(...)``)
+    must therefore be sent as text.
+    """
+    from psycopg.pq import TransactionStatus
+
+    idle = TransactionStatus.IDLE
+
+    @event.listens_for(engine, "checkout")
+    def usual_mode(dbapi_connection, record, proxy) -> None:
+        if dbapi_connection.autocommit:  # whoever takes the connection finds the DBAPI's usual mode
+            dbapi_connection.autocommit = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def choose_mode(connection, cursor, statement, parameters, context, executemany) -> None:
+        dbapi_connection = connection.connection.dbapi_connection
+        if dbapi_connection.info.transaction_status is idle:
+            dbapi_connection.autocommit = _plain_read(statement, context)
+
+
+def _plain_read(statement: str, context) -> bool:
+    compiled = getattr(context, "compiled", None)
+    if compiled is None or context.isinsert or context.isupdate or context.isdelete:
+        return False
+    if getattr(context, "_is_server_side", False) or statement.lstrip()[:6].upper() != "SELECT":
+        return False  # a server-side cursor needs a transaction; WITH may hide a write
+    query = compiled.statement
+    return bool(getattr(query, "is_select", False)) and getattr(query, "_for_update_arg", None) is None
+
+
 def make_engine(url: str, **options) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -59,8 +132,12 @@ def make_engine(url: str, **options) -> Engine:
         engine = create_engine(url, **options)
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
         return engine
-    options.setdefault("pool_pre_ping", True)
-    return create_engine(url, **options)
+    engine = create_engine(url, **options)
+    if not options.get("pool_pre_ping"):
+        _ping_when_idle(engine)
+    if parsed.get_driver_name() == "psycopg":
+        _reads_outside_transactions(engine)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -56,10 +56,20 @@ def html_lang() -> str:
     return current_locale().replace("_", "-")
 
 
+# Formatting is a pure function of its arguments, and pages show the same few amounts and dates to
+# every visitor: each distinct value is formatted by Babel once per process, then looked up.
+_FORMATTED_VALUES = 4096
+
+
 def money(cents: int | None, currency: str = "CAD") -> str:
     if cents is None:
         return ""
-    return format_currency(Decimal(cents) / 100, currency, locale=_babel_locale())
+    return _money(cents, currency, _babel_locale())
+
+
+@lru_cache(maxsize=_FORMATTED_VALUES)
+def _money(cents: int, currency: str, locale: Locale) -> str:
+    return format_currency(Decimal(cents) / 100, currency, locale=locale)
 
 
 NAMED_FORMATS = ("full", "long", "medium", "short")
@@ -98,7 +108,12 @@ def quebec_french(pattern: str, local: datetime) -> str:
 def local_datetime(moment: datetime | None, timezone: str, format: str = "long") -> str:
     if moment is None:
         return ""
-    locale, zone = _babel_locale(), ZoneInfo(timezone)
+    return _local_datetime(moment, timezone, format, _babel_locale())
+
+
+@lru_cache(maxsize=_FORMATTED_VALUES)
+def _local_datetime(moment: datetime, timezone: str, format: str, locale: Locale) -> str:
+    zone = ZoneInfo(timezone)
     pattern = _for_locale("datetime", format, locale, moment.astimezone(zone))
     return format_datetime(moment, format=pattern, tzinfo=zone, locale=locale)
 
@@ -106,7 +121,12 @@ def local_datetime(moment: datetime | None, timezone: str, format: str = "long")
 def local_date(moment: datetime | None, timezone: str, format: str = "long") -> str:
     if moment is None:
         return ""
-    locale, day = _babel_locale(), moment.astimezone(ZoneInfo(timezone))
+    return _local_date(moment, timezone, format, _babel_locale())
+
+
+@lru_cache(maxsize=_FORMATTED_VALUES)
+def _local_date(moment: datetime, timezone: str, format: str, locale: Locale) -> str:
+    day = moment.astimezone(ZoneInfo(timezone))
     return format_date(day.date(), format=_for_locale("date", format, locale, day), locale=locale)
 
 

@@ -114,8 +114,9 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
-    if "_user_id" in session:
-        # Pages for a signed-in person must not stay in a shared browser's or a proxy's cache.
+    if "_user_id" in session and request.endpoint != "static":
+        # Pages for a signed-in person must not stay in a shared browser's or a proxy's cache (the
+        # style sheet is the same for everyone: it may).
         response.headers["Cache-Control"] = "no-store"
     return response
 
