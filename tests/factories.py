@@ -17,8 +17,12 @@ def create_account(
     password: str = "correct horse battery",
     display_name: str = "Test Person",
     locale: str | None = None,
+    confirmed: bool = True,
 ) -> User:
+    from pb.db import utcnow
+
     user = create_user(session, email, password, display_name, locale)
+    user.email_confirmed_at = utcnow() if confirmed else None
     for role in roles:
         grant_role(session, None, user, Role(role))
     session.commit()
@@ -89,3 +93,30 @@ def make_cycle(
     if commit:
         session.commit()
     return cycle
+
+
+# --- Proposals ------------------------------------------------------------------------------------
+
+
+def proposal_input(**overrides):
+    from pb.services.proposals import ProposalInput
+
+    values = {
+        "title": "Better lighting on the river path",
+        "summary": "Brighter, warmer lights between the bridge and the community centre.",
+        "description": "The path is dark after 5 pm in winter.\n\nPeople walking home avoid it.",
+        "language": "en",
+    }
+    values.update(overrides)
+    return ProposalInput(**values)
+
+
+def make_proposal(session: Session, author: User, cycle, *, now=None, submit: bool = True, commit: bool = True, **overrides):
+    """A proposal created through the service by ``author`` (who must have a confirmed address)."""
+    from pb.db import utcnow
+    from pb.services.proposals import create_proposal
+
+    proposal = create_proposal(session, author, cycle, proposal_input(**overrides), now or utcnow(), submit=submit)
+    if commit:
+        session.commit()
+    return proposal
