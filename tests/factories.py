@@ -132,3 +132,30 @@ def assert_refused(session: Session, statements: Iterable[str], match: str) -> N
         with pytest.raises(DBAPIError, match=match):
             session.execute(text(statement))
         session.rollback()
+
+
+# --- Proposals ------------------------------------------------------------------------------------
+
+
+def proposal_input(**overrides):
+    from pb.services.proposals import ProposalInput
+
+    values = {
+        "title": "Better lighting on the river path",
+        "summary": "Brighter, warmer lights between the bridge and the community centre.",
+        "description": "The path is dark after 5 pm in winter.\n\nPeople walking home avoid it.",
+        "language": "en",
+    }
+    values.update(overrides)
+    return ProposalInput(**values)
+
+
+def make_proposal(session: Session, author: User, cycle, *, now=None, submit: bool = True, commit: bool = True, **overrides):
+    """A proposal created through the service by ``author`` (who must have a confirmed address)."""
+    from pb.db import utcnow
+    from pb.services.proposals import create_proposal
+
+    proposal = create_proposal(session, author, cycle, proposal_input(**overrides), now or utcnow(), submit=submit)
+    if commit:
+        session.commit()
+    return proposal

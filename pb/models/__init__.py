@@ -10,22 +10,41 @@ from pb.models.cycle import (
     PhaseClosure,
     PhaseTransition,
 )
+from pb.models.deliberation import Comment, Flag, Follow, Support
 from pb.models.outbox import MailStatus, OutboxMail
+from pb.models.proposal import (
+    LANGUAGES,
+    PUBLIC_STATUSES,
+    Proposal,
+    ProposalStatus,
+    ProposalStatusChange,
+    ProposalTranslation,
+)
 from pb.models.user import Role, RoleGrant, User
 
 __all__ = [
     "AuditLogEntry",
     "AuditLogHead",
     "BallotType",
+    "LANGUAGES",
+    "PUBLIC_STATUSES",
     "Category",
+    "Comment",
     "Cycle",
     "District",
+    "Flag",
+    "Follow",
     "MailStatus",
     "OutboxMail",
     "Phase",
     "PhaseClosure",
     "PhaseTransition",
+    "Proposal",
+    "ProposalStatus",
+    "ProposalStatusChange",
+    "ProposalTranslation",
     "Role",
     "RoleGrant",
+    "Support",
     "User",
 ]

@@ -88,6 +88,12 @@ class Cycle(Base):
     max_points_per_project: Mapped[int | None]
     allow_revision: Mapped[bool] = mapped_column(default=True)
 
+    # Proposals and deliberation.
+    max_proposals_per_resident: Mapped[int] = mapped_column(default=5, server_default="5")
+    allow_citywide_proposals: Mapped[bool] = mapped_column(default=True, server_default="1")
+    # Comments and supports are open in the review phase; this opens them during submission too.
+    deliberation_during_proposals: Mapped[bool] = mapped_column(default=False, server_default="0")
+
     tally_rule: Mapped[str] = mapped_column(String(40), default="greedy")
     tally_utility: Mapped[str] = mapped_column(String(40), default="cost")
     tally_completion: Mapped[str] = mapped_column(String(40), default="none")

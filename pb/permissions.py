@@ -1,0 +1,93 @@
+"""Who may do what to which object, asked the same way by services, views and templates.
+
+Role decorators on views say who may open a page; these functions say what a person may do to
+*this* proposal or comment *now*. Services call them before changing anything (and raise), and
+templates call them to decide which buttons to offer, so a page never offers an action that the
+service would refuse. They take ``None`` for an anonymous visitor.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pb.models import Comment, Proposal, ProposalStatus, Role, User
+from pb.services import phases
+
+# A comment's author may fix it for this long after posting.
+COMMENT_EDIT_MINUTES = 15
+EDITABLE_STATUSES = (ProposalStatus.DRAFT, ProposalStatus.SUBMITTED)
+
+
+def _signed_in(user: User | None) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
+
+
+def can_take_part(user: User | None) -> bool:
+    """An active account with a confirmed e-mail address: may propose, comment, support and flag."""
+    return _signed_in(user) and user.email_confirmed
+
+
+def is_moderator(user: User | None) -> bool:
+    return _signed_in(user) and user.has_role(Role.STAFF)
+
+
+def is_reviewer(user: User | None) -> bool:
+    """Staff and budget delegates review proposals; only staff confirm."""
+    return _signed_in(user) and (user.has_role(Role.STAFF) or user.has_role(Role.DELEGATE))
+
+
+def is_author(user: User | None, proposal: Proposal) -> bool:
+    return _signed_in(user) and proposal.author_id == user.id
+
+
+def can_see_proposal(user: User | None, proposal: Proposal) -> bool:
+    """Whether the proposal's page exists for this person (a draft is its author's alone)."""
+    if proposal.status is ProposalStatus.DRAFT:
+        return is_author(user, proposal)
+    return True
+
+
+def can_read_hidden(user: User | None, proposal: Proposal) -> bool:
+    """A hidden proposal shows only its title and the moderators' reason, except to its author and staff."""
+    return is_author(user, proposal) or is_moderator(user)
+
+
+def can_see_author(user: User | None, proposal: Proposal) -> bool:
+    return proposal.show_author_name or is_author(user, proposal) or is_moderator(user)
+
+
+def can_edit_proposal(user: User | None, proposal: Proposal, now: datetime) -> bool:
+    return (
+        is_author(user, proposal)
+        and can_take_part(user)
+        and proposal.status in EDITABLE_STATUSES
+        and not proposal.is_hidden
+        and phases.submission_open(proposal.cycle, now)
+    )
+
+
+def can_withdraw_proposal(user: User | None, proposal: Proposal, now: datetime) -> bool:
+    return can_edit_proposal(user, proposal, now)
+
+
+def can_translate_proposal(user: User | None, proposal: Proposal) -> bool:
+    return is_moderator(user) and proposal.status is not ProposalStatus.DRAFT
+
+
+def can_deliberate(user: User | None, proposal: Proposal, now: datetime) -> bool:
+    """Comment on, reply to and support this proposal now."""
+    return (
+        can_take_part(user)
+        and proposal.status not in (ProposalStatus.DRAFT, ProposalStatus.WITHDRAWN, ProposalStatus.MERGED)
+        and not proposal.is_hidden
+        and phases.deliberation_open(proposal.cycle, now)
+    )
+
+
+def can_edit_comment(user: User | None, comment: Comment, now: datetime) -> bool:
+    return (
+        _signed_in(user)
+        and comment.author_id == user.id
+        and not comment.is_hidden
+        and (now - comment.created_at).total_seconds() < COMMENT_EDIT_MINUTES * 60
+    )
