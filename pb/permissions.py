@@ -12,6 +12,9 @@ from datetime import datetime
 
 from pb.models import Comment, Proposal, ProposalStatus, Role, User
 from pb.services import phases
+from pb.services.accounts import can_take_part  # an active account with a confirmed address
+
+__all__ = ["can_take_part"]
 
 # A comment's author may fix it for this long after posting.
 COMMENT_EDIT_MINUTES = 15
@@ -20,11 +23,6 @@ EDITABLE_STATUSES = (ProposalStatus.DRAFT, ProposalStatus.SUBMITTED)
 
 def _signed_in(user: User | None) -> bool:
     return user is not None and getattr(user, "is_authenticated", False) and user.is_active
-
-
-def can_take_part(user: User | None) -> bool:
-    """An active account with a confirmed e-mail address: may propose, comment, support and flag."""
-    return _signed_in(user) and user.email_confirmed
 
 
 def is_moderator(user: User | None) -> bool:

@@ -27,6 +27,7 @@ from pb.models import (
     User,
 )
 from pb.services import phases
+from pb.services.accounts import check_can_take_part
 from pb.services.audit import record_change
 from pb.services.errors import DomainError
 from pb.textsearch import fold, like_pattern, terms
@@ -140,10 +141,7 @@ def _count_for_author(session: Session, cycle: Cycle, author: User) -> int:
 
 
 def _require_participant(user: User) -> None:
-    if not permissions.can_take_part(user):
-        raise DomainError(
-            _l("Confirm your e-mail address before taking part: follow the link we sent you.")
-        )
+    check_can_take_part(user)
 
 
 def record_step(
