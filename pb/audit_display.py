@@ -72,6 +72,9 @@ FIELD_LABELS = {
     "hash": _l("Hash of the last entry"),
     "unkeyed": _l("Entries that had no key"),
     "old_key": _l("Entries signed with the previous key"),
+    "max_proposals_per_resident": _l("Most proposals each resident may make"),
+    "allow_citywide_proposals": _l("Residents may propose city-wide projects"),
+    "deliberation_during_proposals": _l("Residents may comment on and support proposals while submission is open"),
 }
 
 UTILITY_LABELS = {

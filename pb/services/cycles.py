@@ -77,6 +77,12 @@ PHASE_DATE_FIELDS: tuple[str, ...] = tuple(
     name for _phase, start, end in PHASE_FIELDS for name in (start, end) if name is not None
 )
 
+
+# The settings of how residents propose and deliberate; they never freeze.
+PROPOSAL_SETTINGS = ("max_proposals_per_resident", "allow_citywide_proposals", "deliberation_during_proposals")
+MAX_PROPOSALS_PER_RESIDENT = 100
+
+
 @dataclass
 class CycleSettings:
     slug: str
@@ -97,6 +103,10 @@ class CycleSettings:
     districts: list[DistrictInput] = field(default_factory=list)
     categories: list[CategoryInput] = field(default_factory=list)
     ballot: BallotConfig = field(default_factory=BallotConfig)
+    # Proposals and deliberation (see PROPOSAL_SETTINGS).
+    max_proposals_per_resident: int = 5
+    allow_citywide_proposals: bool = True
+    deliberation_during_proposals: bool = False
 
     @classmethod
     def from_cycle(cls, cycle: Cycle) -> CycleSettings:
@@ -171,6 +181,12 @@ def validate_settings(
         add("currency", _l("Give a three-letter currency code, e.g. CAD."))
     if not is_valid_timezone(settings.timezone):
         add("timezone", _l("Give a time zone name from the IANA database, e.g. America/Toronto."))
+
+    if not 1 <= settings.max_proposals_per_resident <= MAX_PROPOSALS_PER_RESIDENT:
+        add(
+            "max_proposals_per_resident",
+            _l("Allow each resident from 1 to %(most)d proposals.", most=MAX_PROPOSALS_PER_RESIDENT),
+        )
 
     # Budget.
     if settings.budget_cents is not None:
@@ -335,6 +351,7 @@ def snapshot(cycle: Cycle) -> dict[str, Any]:
     for name in PHASE_DATE_FIELDS:
         data[name] = iso_utc(getattr(cycle, name))
     data.update(cycle.ballot_config().to_dict())
+    data.update((name, getattr(cycle, name)) for name in PROPOSAL_SETTINGS)
     return data
 
 
@@ -372,6 +389,7 @@ def _apply(cycle: Cycle, settings: CycleSettings, taken_slugs: set[str]) -> None
         "timezone",
         "budget_cents",
         *PHASE_DATE_FIELDS,
+        *PROPOSAL_SETTINGS,
     ):
         setattr(cycle, name, getattr(settings, name))
     settings.ballot.apply_to(cycle)

@@ -27,7 +27,14 @@ from pb.ballot import EDITABLE_FIELDS, BallotConfig
 from pb.forms import LONG_TEXT, MAX_COUNT, PbForm, PbRowForm, date_range, text_length, whole_number
 from pb.labels import BALLOT_TYPE_NAMES, COMPLETION_LABELS, TIE_BREAK_LABELS, UTILITY_LABELS, rule_title
 from pb.models import BallotType, Cycle
-from pb.services.cycles import PHASE_DATE_FIELDS, CategoryInput, CycleSettings, DistrictInput
+from pb.services.cycles import (
+    MAX_PROPOSALS_PER_RESIDENT,
+    PHASE_DATE_FIELDS,
+    PROPOSAL_SETTINGS,
+    CategoryInput,
+    CycleSettings,
+    DistrictInput,
+)
 from pb.services.results import RULE_CHOICES, TIE_BREAKS, all_completions, all_utilities
 from pb.values import format_money_input, is_valid_timezone, local_to_utc, parse_money, utc_to_local
 
@@ -99,6 +106,16 @@ class CycleForm(PbForm):
     max_points_per_project = _count_field(_l("Most points a voter may give one project"))
     allow_revision = BooleanField(_l("Voters may change their ballot until voting closes"), default=True)
 
+    max_proposals_per_resident = IntegerField(
+        _l("Most proposals each resident may make"),
+        [Optional(), whole_number(1, MAX_PROPOSALS_PER_RESIDENT)],
+        default=5,
+    )
+    allow_citywide_proposals = BooleanField(_l("Residents may propose city-wide projects"), default=True)
+    deliberation_during_proposals = BooleanField(
+        _l("Residents may comment on and support proposals while submission is open")
+    )
+
     tally_rule = SelectField(
         _l("Counting rule"), choices=[(name, rule_title(name)) for name in RULE_CHOICES]
     )
@@ -123,6 +140,7 @@ class CycleForm(PbForm):
             name: getattr(cycle, name)
             for name in ("name_en", "name_fr", "slug", "description_en", "description_fr", "currency", "timezone")
         }
+        data.update((name, getattr(cycle, name)) for name in PROPOSAL_SETTINGS)
         ballot = cycle.ballot_config().to_dict()
         data.update((name, ballot[name]) for name in EDITABLE_FIELDS)
         data["version"] = str(cycle.version)
@@ -205,6 +223,9 @@ class CycleForm(PbForm):
             districts=districts,
             categories=categories,
             ballot=self._ballot(),
+            max_proposals_per_resident=self.max_proposals_per_resident.data or 5,
+            allow_citywide_proposals=bool(self.allow_citywide_proposals.data),
+            deliberation_during_proposals=bool(self.deliberation_during_proposals.data),
             **dates,
         )
         return settings, errors
