@@ -60,7 +60,13 @@ PAGES = (
     Page("sign-in", "/account/sign-in", expect='name="password"'),
     Page("archive, page 1 of 3", "/archive", expect="Page 1 of 3"),
     Page("home, 2 cycles", "/", cycles=2, expect="Lakeview Community Safety Budget 2026"),
+    # Lakeview 2026 in the 50-cycle database also holds 5,000 proposals, 100,000 supports, 50,000 comments.
+    Page("proposal list", "/cycles/lakeview-2026/proposals", expect="5,026 proposals"),
+    Page("proposal list, most supported", "/cycles/lakeview-2026/proposals?sort=supported", expect="Page 1 of"),
+    Page("proposal search", "/cycles/lakeview-2026/proposals?q=securite+ecole", expect="proposals"),
+    Page("proposal page", "/cycles/lakeview-2026/proposals/1", expect="History"),
 )
+PROPOSALS = {"proposals": 5000, "supports": 100_000, "comments": 50_000}
 
 def seed(database_url: str, cycles: int, secret_key: str, audit_key: str) -> None:
     """The Lakeview demo, then finished cycles like its 2025 one, four months apart, up to ``cycles``.
@@ -99,6 +105,10 @@ def seed(database_url: str, cycles: int, secret_key: str, audit_key: str) -> Non
             )
             create_cycle(session, None, settings, now=now)
         session.commit()
+        if cycles > 2:
+            from benchmarks.seed_proposals import seed_proposals
+
+            seed_proposals(app.extensions["pb.db"].engine, get_cycle(session, "lakeview-2026").id, **PROPOSALS)
     app.extensions["pb.db"].engine.dispose()
 
 
