@@ -233,6 +233,7 @@ def feasible_proposals(session: Session, cycle: Cycle) -> list[Proposal]:
             .where(Proposal.cycle_id == cycle.id, Proposal.status == ProposalStatus.FEASIBLE)
             .where(~Proposal.id.in_(select(ballot_project_proposals.c.proposal_id)))
             .order_by(Proposal.id)
+            .options(selectinload(Proposal.review))
         )
     )
 

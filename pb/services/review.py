@@ -40,6 +40,16 @@ from pb.services.proposals import MAX_COST_CENTS, ProposalPage, change_status, r
 
 configure_mappers()  # the review's back-references on Proposal (``review``, ``review_assignments``)
 
+STATUS_NAMES = {
+    ProposalStatus.DRAFT: _l("Draft"),
+    ProposalStatus.SUBMITTED: _l("Submitted"),
+    ProposalStatus.UNDER_REVIEW: _l("Under review"),
+    ProposalStatus.FEASIBLE: _l("Feasible"),
+    ProposalStatus.NOT_FEASIBLE: _l("Not feasible"),
+    ProposalStatus.MERGED: _l("Merged"),
+    ProposalStatus.ON_BALLOT: _l("On the ballot"),
+    ProposalStatus.WITHDRAWN: _l("Withdrawn"),
+}
 QUEUE_ASSIGNMENTS = ("", "unassigned", "mine")
 NOT_REVIEWER = _l("Only staff and budget delegates review proposals.")
 NOT_REVIEWABLE = _l("This proposal is no longer being reviewed: it was withdrawn, merged or put on the ballot.")
