@@ -242,7 +242,6 @@ def list_reviewers(session: Session) -> list[User]:
             select(User)
             .where(User.is_active, exists().where(RoleGrant.user_id == User.id, RoleGrant.role.in_(roles)))
             .order_by(User.display_name, User.id)
-            .options(selectinload(User.role_grants))
         )
     )
 
