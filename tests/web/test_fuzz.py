@@ -141,19 +141,21 @@ def _fingerprint(engine) -> str:
 @pytest.fixture
 def targets(app, client, session, make_cycle):
     """Every route with its arguments filled from real rows, and every form the pages show."""
-    from tests.factories import create_account
+    from tests.factories import create_account, make_proposal
 
     admin = create_account(session, "admin@example.org", roles=[Role.ADMIN, Role.STAFF, Role.AUDITOR])
     create_account(session, "someone@example.org")
-    open_cycle = make_cycle(slug="open-cycle", phase="proposals")
+    cycle = make_cycle(slug="open-cycle", phase="proposals")
     make_cycle(slug="voting-cycle", phase="voting")
-    proposal, project = _reviewed_proposal_and_project(session, open_cycle, admin)
+    proposal = make_proposal(session, admin, cycle, photo_name="0" * 64 + ".jpg", photo_alt="A photo")
+    project = _review_rows(session, cycle, admin, proposal)
     arguments = {
         "slug": "open-cycle",
         "user_id": str(admin.id),
         "token": "not-a-token",
         "proposal_id": str(proposal.id),
         "project_id": str(project.id),
+        "name": proposal.photo_name,
     }
 
     found: list[Target] = []
@@ -181,22 +183,21 @@ def targets(app, client, session, make_cycle):
     return admin, found, arguments
 
 
-def _reviewed_proposal_and_project(session, cycle, admin):
-    """A proposal under review, assigned to a budget delegate, and a ballot project: the review pages' rows."""
+def _review_rows(session, cycle, admin, proposal):
+    """The proposal under review, assigned to a budget delegate, and a ballot project: the review pages' rows."""
     from pb.db import utcnow
     from pb.services import projects, review
-    from tests.factories import create_account, make_proposal
+    from tests.factories import create_account
 
     now = utcnow()
     delegate = create_account(session, "delegate@example.org", roles=[Role.DELEGATE])
-    proposal = make_proposal(session, create_account(session, "author@example.org"), cycle, now=now)
     review.assign_reviewer(session, admin, proposal, delegate, now)
     review.draft_review(session, delegate, proposal, review.ReviewInput(internal_notes="Notes."), now)
     project = projects.create_project(
         session, admin, cycle, projects.ProjectInput("Lights", "Lampes", "On the path.", "Sur le sentier.", 100_00), now
     )
     session.commit()
-    return proposal, project
+    return project
 
 
 def _sign_in(client, user) -> None:
