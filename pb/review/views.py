@@ -10,6 +10,7 @@ from pb import permissions
 from pb.extensions import db_session
 from pb.i18n import current_locale
 from pb.models import Cycle, Proposal, ProposalStatus
+from pb.proposal_labels import STATUS_NAMES
 from pb.review import bp
 from pb.review.forms import (
     MONEY_HINT,
@@ -27,7 +28,7 @@ from pb.services import projects as project_service
 from pb.services import review as review_service
 from pb.services.cycles import format_money_input, get_cycle, list_cycles
 from pb.services.proposals import get_proposal
-from pb.services.review import STATUS_NAMES, QueueFilters, public_review
+from pb.services.review import QueueFilters, public_review
 from pb.web import domain_errors, page_number, request_now
 
 REVIEWERS = ("staff", "delegate")

@@ -40,16 +40,6 @@ from pb.services.proposals import MAX_COST_CENTS, ProposalPage, change_status, r
 
 configure_mappers()  # the review's back-references on Proposal (``review``, ``review_assignments``)
 
-STATUS_NAMES = {
-    ProposalStatus.DRAFT: _l("Draft"),
-    ProposalStatus.SUBMITTED: _l("Submitted"),
-    ProposalStatus.UNDER_REVIEW: _l("Under review"),
-    ProposalStatus.FEASIBLE: _l("Feasible"),
-    ProposalStatus.NOT_FEASIBLE: _l("Not feasible"),
-    ProposalStatus.MERGED: _l("Merged"),
-    ProposalStatus.ON_BALLOT: _l("On the ballot"),
-    ProposalStatus.WITHDRAWN: _l("Withdrawn"),
-}
 QUEUE_ASSIGNMENTS = ("", "unassigned", "mine")
 NOT_REVIEWER = _l("Only staff and budget delegates review proposals.")
 NOT_REVIEWABLE = _l("This proposal is no longer being reviewed: it was withdrawn, merged or put on the ballot.")
@@ -456,10 +446,26 @@ class PublicReview:
         return not self.confirmed and not self.credits
 
 
+# Only these statuses can follow a confirmed review (staff confirm, then the project or a merge).
+DECIDED_STATUSES = (
+    ProposalStatus.FEASIBLE,
+    ProposalStatus.NOT_FEASIBLE,
+    ProposalStatus.ON_BALLOT,
+    ProposalStatus.MERGED,
+)
+
+
 def public_review(session: Session, proposal: Proposal) -> PublicReview:
-    """The public part of the proposal's review and the authors of the proposals merged into it (two queries)."""
-    review = session.scalar(select(Review).where(Review.proposal_id == proposal.id))
-    credits = tuple(
+    """The public part of the proposal's review and the authors of the proposals merged into it.
+
+    At most two queries, and none for a proposal not decided yet that nothing was merged into (its
+    loaded history says so), so a proposal page costs nothing more before review.
+    """
+    review = None
+    if proposal.status in DECIDED_STATUSES:
+        review = session.scalar(select(Review).where(Review.proposal_id == proposal.id))
+    merged = any(step.event == "merged" for step in proposal.history)
+    credits = () if not merged else tuple(
         Credit(
             proposal_id=p.id,
             title=p.title,

@@ -134,6 +134,8 @@ REVIEW_BUDGETS = {
     # user, cycle, categories, feasible proposals, their reviews
     "new ballot project": ("/review/lakeview/projects/new", 5),
     "review cycles": ("/review/", 3),
+    # The public page of a proposal reviewed and merged into: its own 5, its review, the merged ones.
+    "public proposal page": ("/cycles/lakeview/proposals/1", 7),
 }
 
 
