@@ -112,6 +112,24 @@ def reviewed(site: Site) -> Any:
             now,
         )
         review.suggest_merge(session, delegate, duplicate, proposal.id, "The same path.", now)
+        # Decided: confirmed feasible, with a duplicate merged into it (its public page shows both).
+        decided = make_proposal(session, site.account("resident"), cycle, now=now, title="Crosswalk lights")
+        copy = make_proposal(session, site.account("staff"), cycle, now=now, title="Lights at the crossing")
+        review.assign_reviewer(session, staff, decided, delegate, now)
+        review.draft_review(
+            session,
+            delegate,
+            decided,
+            review.ReviewInput(
+                feasibility="feasible",
+                cost_estimate_cents=8_000_00,
+                civil_liberties="Lights only, no cameras.",
+                public_summary="Feasible: the city maintains the crossing.",
+            ),
+            now,
+        )
+        review.confirm_review(session, staff, decided, now)
+        review.merge_proposal(session, staff, copy, decided.id, "The same crossing.", now)
         projects.create_project(
             session,
             staff,
@@ -123,6 +141,11 @@ def reviewed(site: Site) -> Any:
         return proposal
 
     return site.once("reviewed", build)
+
+
+def decided_public_page(site: Site) -> str:
+    proposal = reviewed(site)
+    return site.url_for("proposals.show_proposal", slug=proposal.cycle.slug, proposal_id=proposal.id + 2)
 
 
 def review_page(site: Site) -> str:
@@ -200,6 +223,7 @@ PAGES = [
     PageCase("review-proposal-staff", review_page, user="staff"),
     PageCase("review-proposal-errors", review_page, user="staff", then=not_feasible_without_reason),
     PageCase("review-merge-suggested", duplicate_page, user="staff"),
+    PageCase("proposal-with-confirmed-review", decided_public_page),
     PageCase("ballot-projects", projects_page("review.list_projects"), user="staff"),
     PageCase("ballot-project-create", projects_page("review.create_project"), user="staff"),
     PageCase("ballot-project-create-errors", projects_page("review.create_project"), user="staff", then=send_empty),
