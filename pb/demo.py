@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from pb.ballot import BallotConfig
 from pb.db import utcnow
 from pb.demo_proposals import LAKEVIEW_2026, NORTHGATE_YOUTH, load_proposals
+from pb.demo_review import load_reviews
 from pb.models import BallotType, Role, User
 from pb.services.accounts import create_user, find_user_by_email, grant_role
 from pb.services.cycles import (
@@ -199,5 +200,7 @@ def load_demo(session: Session, secret_key: str) -> list[tuple[str, str, str]]:
     staff = users["staff"]
     load_proposals(session, get_cycle(session, "lakeview-2026"), LAKEVIEW_2026, staff, now)
     load_proposals(session, get_cycle(session, "northgate-youth-2026"), NORTHGATE_YOUTH, staff, now)
+    for slug in ("lakeview-2026", "northgate-youth-2026"):
+        load_reviews(session, get_cycle(session, slug), staff)
     session.flush()
     return [(role, email, password) for role, email, password, _name in DEMO_ACCOUNTS]

@@ -89,3 +89,47 @@ def can_edit_comment(user: User | None, comment: Comment, now: datetime) -> bool
         and not comment.is_hidden
         and (now - comment.created_at).total_seconds() < COMMENT_EDIT_MINUTES * 60
     )
+
+
+# --- Review and ballot projects ---------------------------------------------------------------------
+
+REVIEWABLE_STATUSES = (
+    ProposalStatus.SUBMITTED,
+    ProposalStatus.UNDER_REVIEW,
+    ProposalStatus.FEASIBLE,
+    ProposalStatus.NOT_FEASIBLE,
+)
+
+
+def is_assigned(user: User | None, proposal: Proposal) -> bool:
+    """Whether staff asked ``user`` to review this proposal (loads the proposal's assignments)."""
+    return _signed_in(user) and any(a.reviewer_id == user.id for a in proposal.review_assignments)
+
+
+def can_review(user: User | None, proposal: Proposal, now: datetime) -> bool:
+    """Draft or change this proposal's review, or suggest a merge: any staff, or an assigned delegate,
+    from submission until voting opens, while the proposal is still being decided."""
+    return (
+        is_reviewer(user)
+        and (is_moderator(user) or is_assigned(user, proposal))
+        and proposal.status in REVIEWABLE_STATUSES
+        and phases.review_open(proposal.cycle, now)
+    )
+
+
+def can_confirm_review(user: User | None) -> bool:
+    """Only staff confirm feasibility and cost (a delegate's draft is a recommendation)."""
+    return is_moderator(user)
+
+
+def can_assign_reviewers(user: User | None) -> bool:
+    return is_moderator(user)
+
+
+def can_merge_proposals(user: User | None) -> bool:
+    """Staff merge duplicates (themselves, or confirming a reviewer's suggestion)."""
+    return is_moderator(user)
+
+
+def can_manage_ballot_projects(user: User | None, cycle, now: datetime) -> bool:
+    return is_moderator(user) and phases.ballot_projects_open(cycle, now)

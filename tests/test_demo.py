@@ -95,3 +95,22 @@ def test_demo_proposals_cover_every_status_in_both_languages(session):
     deliberating = get_cycle(session, "northgate-youth-2026")
     assert deliberating.phase_state(utcnow()).current is Phase.REVIEW
     assert session.scalar(select(func.count(Proposal.id)).where(Proposal.cycle_id == deliberating.id)) >= 4
+
+
+def test_demo_decided_proposals_have_their_confirmed_reviews(session):
+    from pb.models import Proposal, ProposalStatus, Review
+
+    load_demo(session, "secret")
+    session.commit()
+    decided = session.scalar(
+        select(func.count(Proposal.id)).where(
+            Proposal.status.in_((ProposalStatus.FEASIBLE, ProposalStatus.NOT_FEASIBLE))
+        )
+    )
+    reviews = session.scalars(select(Review)).all()
+    assert decided and len(reviews) == decided
+    assert all(r.is_confirmed for r in reviews)
+    assert all(r.public_reason for r in reviews if r.feasibility == "not_feasible")
+    load_demo(session, "secret")
+    session.commit()
+    assert count(session, Review) == decided

@@ -20,11 +20,13 @@ from pb.models.proposal import (
     ProposalStatusChange,
     ProposalTranslation,
 )
+from pb.models.review import BallotProject, Feasibility, Review, ReviewAssignment, ballot_project_proposals
 from pb.models.user import Role, RoleGrant, User
 
 __all__ = [
     "AuditLogEntry",
     "AuditLogHead",
+    "BallotProject",
     "BallotType",
     "LANGUAGES",
     "PUBLIC_STATUSES",
@@ -32,6 +34,7 @@ __all__ = [
     "Comment",
     "Cycle",
     "District",
+    "Feasibility",
     "Flag",
     "Follow",
     "MailStatus",
@@ -43,8 +46,11 @@ __all__ = [
     "ProposalStatus",
     "ProposalStatusChange",
     "ProposalTranslation",
+    "Review",
+    "ReviewAssignment",
     "Role",
     "RoleGrant",
     "Support",
     "User",
+    "ballot_project_proposals",
 ]

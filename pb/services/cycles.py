@@ -29,7 +29,8 @@ from pb.ballot import LIMIT_FIELDS, BallotConfig
 from pb.labels import BALLOT_TYPE_NAMES, PHASE_NAMES, rule_title
 from pb.models import BallotType, Category, Cycle, District, Phase, PhaseClosure, User
 from pb.services.audit import record_change
-from pb.services.errors import DomainError
+from pb.services.errors import FORM, DomainError
+from pb.services.projects import cycle_references
 from pb.services.results import RULE_CHOICES, TIE_BREAKS
 from pb.services.transitions import advance
 from pb.values import MAX_CENTS, is_valid_timezone, iso_utc, slugify, to_minute
@@ -450,6 +451,27 @@ def create_cycle(
     return cycle
 
 
+def _removed_in_use(session: Session, cycle: Cycle, settings: CycleSettings) -> dict[str, list]:
+    """Districts and categories the settings drop although a proposal or ballot project uses them."""
+    kept_districts = {row.id for row in settings.districts}
+    kept_categories = {row.id for row in settings.categories}
+    dropped_districts = [d for d in cycle.districts if d.id not in kept_districts]
+    dropped_categories = [c for c in cycle.categories if c.id not in kept_categories]
+    if not dropped_districts and not dropped_categories:
+        return {}
+    used_districts, used_categories = cycle_references(session, cycle)
+    messages = [
+        _l("The district “%(name)s” has proposals or ballot projects, so it cannot be removed.", name=d.name_en)
+        for d in dropped_districts
+        if d.id in used_districts
+    ] + [
+        _l("The category “%(name)s” has proposals or ballot projects, so it cannot be removed.", name=c.name_en)
+        for c in dropped_categories
+        if c.id in used_categories
+    ]
+    return {FORM: messages} if messages else {}
+
+
 def update_cycle(
     session: Session,
     actor: User | None,
@@ -470,6 +492,7 @@ def update_cycle(
     # The tie-break seed was drawn when the cycle was created; no edit changes it.
     settings = _normalized(settings.with_changes(tie_break_seed=cycle.tie_break_seed))
     errors = validate_settings(session, settings, cycle)
+    errors.update(_removed_in_use(session, cycle, settings))
     if errors:
         raise DomainError(errors=errors)
     before = snapshot(cycle)

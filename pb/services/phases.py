@@ -54,3 +54,15 @@ def require_review_open(cycle: Cycle, now: datetime) -> None:
     if now < cycle.proposals_start_at:
         raise DomainError(_l("Proposals are not open yet for this cycle."))
     raise DomainError(_l("Voting has opened: proposals and ballot projects can no longer change."))
+
+
+def ballot_projects_open(cycle: Cycle, now: datetime) -> bool:
+    """Staff may create, change and remove ballot projects: until voting opens, then the list is frozen."""
+    return not cycle.voting_has_opened(now)
+
+
+def require_ballot_projects_open(cycle: Cycle, now: datetime) -> None:
+    if not ballot_projects_open(cycle, now):
+        raise DomainError(
+            _l("Voting has opened, so the list of ballot projects is frozen: nothing was changed.")
+        )

@@ -89,6 +89,88 @@ def queue_mails(session) -> None:
     session.commit()
 
 
+def reviewed(site: Site) -> Any:
+    """A proposal of the shared cycle, assigned to the budget delegate, who drafted its review and
+    suggested merging a duplicate into it; and one ballot project."""
+
+    def build(session):
+        from pb.db import utcnow
+        from pb.services import projects, review
+        from tests.factories import make_proposal
+
+        now = utcnow()
+        cycle, staff, delegate = site.cycle(), site.account("staff"), site.account("delegate")
+        proposal = make_proposal(session, site.account("resident"), cycle, now=now, title="Lights on the river path")
+        duplicate = make_proposal(session, site.account("resident"), cycle, now=now, title="Path lights")
+        for each in (proposal, duplicate):
+            review.assign_reviewer(session, staff, each, delegate, now)
+        review.draft_review(
+            session,
+            delegate,
+            proposal,
+            review.ReviewInput(feasibility="feasible", cost_estimate_cents=12_500_00, internal_notes="Ask parks."),
+            now,
+        )
+        review.suggest_merge(session, delegate, duplicate, proposal.id, "The same path.", now)
+        # Decided: confirmed feasible, with a duplicate merged into it (its public page shows both).
+        decided = make_proposal(session, site.account("resident"), cycle, now=now, title="Crosswalk lights")
+        copy = make_proposal(session, site.account("staff"), cycle, now=now, title="Lights at the crossing")
+        review.assign_reviewer(session, staff, decided, delegate, now)
+        review.draft_review(
+            session,
+            delegate,
+            decided,
+            review.ReviewInput(
+                feasibility="feasible",
+                cost_estimate_cents=8_000_00,
+                civil_liberties="Lights only, no cameras.",
+                public_summary="Feasible: the city maintains the crossing.",
+            ),
+            now,
+        )
+        review.confirm_review(session, staff, decided, now)
+        review.merge_proposal(session, staff, copy, decided.id, "The same crossing.", now)
+        projects.create_project(
+            session,
+            staff,
+            cycle,
+            projects.ProjectInput("Youth nights", "Soirées jeunesse", "Drop-in nights.", "Soirées libres.", 5_000_00),
+            now,
+        )
+        session.commit()
+        return proposal
+
+    return site.once("reviewed", build)
+
+
+def decided_public_page(site: Site) -> str:
+    proposal = reviewed(site)
+    return site.url_for("proposals.show_proposal", slug=proposal.cycle.slug, proposal_id=proposal.id + 2)
+
+
+def review_page(site: Site) -> str:
+    proposal = reviewed(site)
+    return site.url_for("review.review_proposal", slug=proposal.cycle.slug, proposal_id=proposal.id)
+
+
+def duplicate_page(site: Site) -> str:
+    proposal = reviewed(site)
+    return site.url_for("review.review_proposal", slug=proposal.cycle.slug, proposal_id=proposal.id + 1)
+
+
+def projects_page(endpoint_name: str) -> Callable[[Site], str]:
+    return lambda site: (reviewed(site), site.url_for(endpoint_name, slug=site.cycle().slug))[1]
+
+
+def not_feasible_without_reason(page) -> None:
+    """Send the review form as not feasible with no public reason: its error state."""
+    page.locator("select[name=feasibility]").select_option("not_feasible")
+    page.locator("textarea[name=public_reason]").fill("")
+    with page.expect_navigation():
+        page.locator("form:has(textarea[name=public_reason]) [type=submit]").press("Enter")
+    assert page.locator(".error-summary").count() == 1
+
+
 PAGES = [
     # Public pages
     PageCase("home", with_cycle("cycles.list_cycles")),
@@ -148,6 +230,17 @@ PAGES = [
         lambda site: (site.once("outbox", queue_mails), site.url_for("admin.list_outbox"))[1],
         user="admin",
     ),
+    # Review by staff and budget delegates, ballot projects
+    PageCase("review-cycles", with_cycle("review.list_review_cycles"), user="delegate"),
+    PageCase("review-queue", projects_page("review.list_queue"), user="delegate"),
+    PageCase("review-proposal-delegate", review_page, user="delegate"),
+    PageCase("review-proposal-staff", review_page, user="staff"),
+    PageCase("review-proposal-errors", review_page, user="staff", then=not_feasible_without_reason),
+    PageCase("review-merge-suggested", duplicate_page, user="staff"),
+    PageCase("proposal-with-confirmed-review", decided_public_page),
+    PageCase("ballot-projects", projects_page("review.list_projects"), user="staff"),
+    PageCase("ballot-project-create", projects_page("review.create_project"), user="staff"),
+    PageCase("ballot-project-create-errors", projects_page("review.create_project"), user="staff", then=send_empty),
     # Error pages
     PageCase("error-400", endpoint("cycles.list_cycles"), then=spoil_csrf_token),
     PageCase("error-403", endpoint("staff.dashboard"), user="resident", status=403),

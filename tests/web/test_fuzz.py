@@ -148,11 +148,13 @@ def targets(app, client, session, make_cycle):
     cycle = make_cycle(slug="open-cycle", phase="proposals")
     make_cycle(slug="voting-cycle", phase="voting")
     proposal = make_proposal(session, admin, cycle, photo_name="0" * 64 + ".jpg", photo_alt="A photo")
+    project = _review_rows(session, cycle, admin, proposal)
     arguments = {
         "slug": "open-cycle",
         "user_id": str(admin.id),
         "token": "not-a-token",
         "proposal_id": str(proposal.id),
+        "project_id": str(project.id),
         "name": proposal.photo_name,
     }
 
@@ -179,6 +181,23 @@ def targets(app, client, session, make_cycle):
         reader.feed(response.text)
         found.extend(form for form in reader.forms if form.fields)
     return admin, found, arguments
+
+
+def _review_rows(session, cycle, admin, proposal):
+    """The proposal under review, assigned to a budget delegate, and a ballot project: the review pages' rows."""
+    from pb.db import utcnow
+    from pb.services import projects, review
+    from tests.factories import create_account
+
+    now = utcnow()
+    delegate = create_account(session, "delegate@example.org", roles=[Role.DELEGATE])
+    review.assign_reviewer(session, admin, proposal, delegate, now)
+    review.draft_review(session, delegate, proposal, review.ReviewInput(internal_notes="Notes."), now)
+    project = projects.create_project(
+        session, admin, cycle, projects.ProjectInput("Lights", "Lampes", "On the path.", "Sur le sentier.", 100_00), now
+    )
+    session.commit()
+    return project
 
 
 def _sign_in(client, user) -> None:
@@ -217,12 +236,18 @@ def _send(app, client, target: Target, fields: dict[str, str], arguments: dict[s
     return response
 
 
-def _reset(app, client, admin, signed_in: bool) -> None:
+def _reset(app, client, admin, signed_in: bool | str) -> None:
+    """Signed in as the admin (True), as the account with this e-mail address, or not at all (False)."""
     from pb.extensions import limiter
+    from pb.models import User
 
     with app.app_context():
         limiter.reset()
-    if signed_in:
+    if isinstance(signed_in, str):
+        session = app.extensions["pb.db"].session_factory()
+        with session:
+            _sign_in(client, session.scalar(select(User).where(User.email == signed_in)))
+    elif signed_in:
         _sign_in(client, admin)
     else:
         with client.session_transaction() as flask_session:
@@ -243,6 +268,10 @@ def test_every_odd_value_in_every_field_argument_and_parameter(app, client, targ
         for index, name in enumerate(target.fields):
             _reset(app, client, admin, signed_in=True)
             _send(app, client, target, {**target.fields, name: NASTY[index % len(NASTY)]}, arguments)
+        if target.path.startswith("/review"):  # the pages budget delegates use, as a delegate
+            for value in NASTY:
+                _reset(app, client, admin, signed_in="delegate@example.org")
+                _send(app, client, target, dict.fromkeys(target.fields, value), arguments)
 
 
 @settings(
@@ -255,7 +284,9 @@ def test_random_input_never_makes_a_server_error_or_changes_anything_when_refuse
 ):
     admin, found, arguments = targets
     target = data.draw(st.sampled_from(found), label="target")
-    _reset(app, client, admin, signed_in=data.draw(st.booleans(), label="signed in"))
+    # Every role that sees other pages: admin (also staff and auditor), budget delegate, resident, visitor.
+    who = data.draw(st.sampled_from([True, "delegate@example.org", "someone@example.org", False]), label="signed in")
+    _reset(app, client, admin, signed_in=who)
 
     fields = dict(target.fields)
     extra_names = ["page", "q", "next", data.draw(st.text(min_size=1, max_size=8), label="extra name")]

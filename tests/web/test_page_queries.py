@@ -119,3 +119,69 @@ def test_proposal_pages_run_the_same_few_queries_with_2_proposals_or_30(
     many = queries(first)
     assert len(many) == len(few), "\n\n".join(many)
     assert len(many) <= budget, "\n\n".join(many)
+
+
+# Review pages: (path, the most queries), the same with 2 proposals or 12 (reviewed, assigned,
+# merged, on a ballot project).
+REVIEW_BUDGETS = {
+    # user, cycle, categories, count, page, reviews, assignments with reviewers
+    "review queue": ("/review/lakeview", 7),
+    # user, cycle, categories, proposal, translations, history, proposal with its review and
+    # assignments (3), merged proposals, reviewers to offer
+    "review page": ("/review/lakeview/proposals/1", 11),
+    # user, cycle, categories, projects, their proposals
+    "ballot projects": ("/review/lakeview/projects", 5),
+    # user, cycle, categories, feasible proposals, their reviews
+    "new ballot project": ("/review/lakeview/projects/new", 5),
+    "review cycles": ("/review/", 3),
+    # The public page of a proposal reviewed and merged into: its own 5, its review, the merged ones.
+    "public proposal page": ("/cycles/lakeview/proposals/1", 7),
+}
+
+
+def add_reviewed_proposals(session, cycle, staff, count: int) -> None:
+    """``count`` proposals: each assigned, reviewed and confirmed; every third on a ballot project,
+    every third merged into the first proposal."""
+    from pb.db import utcnow
+    from pb.services import projects, review
+    from tests.factories import create_account, make_proposal
+
+    now = utcnow()
+    first = None
+    for number in range(count):
+        author = create_account(session, f"author{number}-{cycle.id}-{now.timestamp()}@example.org")
+        proposal = make_proposal(session, author, cycle, now=now)
+        first = first or proposal
+        review.assign_reviewer(session, staff, proposal, staff, now)
+        review.draft_review(
+            session, staff, proposal, review.ReviewInput(feasibility="feasible", cost_estimate_cents=100_00), now
+        )
+        review.confirm_review(session, staff, proposal, now)
+        if number % 3 == 1:
+            data = projects.ProjectInput("P", "P", "D", "D", 100_00)
+            projects.create_project(session, staff, cycle, data, now, [proposal.id])
+        elif number % 3 == 2:
+            review.merge_proposal(session, staff, proposal, first.id, "Duplicate.", now)
+    session.commit()
+
+
+@pytest.mark.parametrize("page", list(REVIEW_BUDGETS))
+def test_a_review_page_runs_the_same_few_queries_with_2_proposals_or_12(
+    page, client, session, make_cycle, make_user, log_in, query_counter
+):
+    path, budget = REVIEW_BUDGETS[page]
+    staff = log_in(make_user("staff@example.org", roles=["staff"]))
+    cycle = make_cycle(slug="lakeview", phase="proposals")
+
+    def queries() -> list[str]:
+        with query_counter() as statements:
+            response = client.get(path, headers=ENGLISH)
+        assert response.status_code == 200
+        return statements
+
+    add_reviewed_proposals(session, cycle, staff, 2)
+    few = queries()
+    add_reviewed_proposals(session, cycle, staff, 10)
+    many = queries()
+    assert len(many) == len(few), "\n\n".join(many)
+    assert len(many) <= budget, "\n\n".join(many)

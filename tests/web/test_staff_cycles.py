@@ -92,6 +92,9 @@ def edit_form(cycle: Cycle, **overrides) -> dict:
         "tally_completion": cycle.tally_completion,
         "tie_break": cycle.tie_break,
         "version": str(cycle.version),
+        "max_proposals_per_resident": str(cycle.max_proposals_per_resident),
+        "allow_citywide_proposals": "y" if cycle.allow_citywide_proposals else None,
+        "deliberation_during_proposals": "y" if cycle.deliberation_during_proposals else None,
     }
     for name in LIMIT_FIELDS:
         value = getattr(cycle, name)

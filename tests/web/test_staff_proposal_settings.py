@@ -36,3 +36,24 @@ def test_the_limit_is_bounded(client, make_user, log_in):
             as_text=True
         )
         assert "error-summary" in page, value
+
+
+def test_a_district_or_category_in_use_cannot_be_removed(client, session, make_user, log_in, make_cycle):
+    from pb.models import Category, District
+    from tests.factories import make_proposal
+
+    staff = log_in(make_user("staff@example.org", roles=["staff"]))
+    cycle = make_cycle(slug="in-use")
+    make_proposal(
+        session, make_user("author@example.org"), cycle,
+        district_id=cycle.districts[0].id, category_id=cycle.categories[0].id,
+    )
+    assert staff
+    from tests.web.test_staff_cycles import edit_form
+
+    form = edit_form(cycle, **{"districts-0-remove": "y", "categories-0-remove": "y"})
+    page = client.post(f"/staff/cycles/{cycle.slug}/edit", data=form).get_data(as_text=True)
+    assert "has proposals or ballot projects, so it cannot be removed" in page
+    session.expire_all()
+    assert session.scalar(select(District).where(District.cycle_id == cycle.id, District.slug == "north"))
+    assert session.scalar(select(Category).where(Category.cycle_id == cycle.id))
