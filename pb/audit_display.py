@@ -25,7 +25,15 @@ from pb.labels import ACTION_LABELS, BALLOT_TYPE_NAMES, PHASE_NAMES, RULE_TITLES
 from pb.models import Role
 from pb.services.accounts import ROLE_LABELS, ROLE_ORDER
 
-SUBJECT_LABELS = {"cycle": _l("Cycle"), "user": _l("Account"), "audit_log": _l("Audit log")}
+SUBJECT_LABELS = {
+    "cycle": _l("Cycle"),
+    "user": _l("Account"),
+    "audit_log": _l("Audit log"),
+    "proposal": _l("Proposal"),
+    "comment": _l("Comment"),
+    "review": _l("Review"),
+    "project": _l("Ballot project"),
+}
 
 # In the order the cycle form shows them; keys not listed come after, by name.
 FIELD_LABELS = {
