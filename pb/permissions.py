@@ -91,3 +91,25 @@ def can_edit_comment(user: User | None, comment: Comment, now: datetime) -> bool
         and not comment.is_hidden
         and (now - comment.created_at).total_seconds() < COMMENT_EDIT_MINUTES * 60
     )
+
+
+def can_read_comment(user: User | None, comment: Comment) -> bool:
+    """A hidden comment's text is for its author and staff; others see the moderators' reason."""
+    return not comment.is_hidden or (_signed_in(user) and comment.author_id == user.id) or is_moderator(user)
+
+
+def can_follow(user: User | None, proposal: Proposal) -> bool:
+    """Get mail about the proposal: a confirmed address (we only mail those), a proposal others can see."""
+    return can_take_part(user) and proposal.status is not ProposalStatus.DRAFT
+
+
+def can_flag(user: User | None, subject: Proposal | Comment) -> bool:
+    """Report a proposal or a comment to the moderators (at any time; not what they have already hidden)."""
+    if isinstance(subject, Proposal) and subject.status is ProposalStatus.DRAFT:
+        return False
+    return can_take_part(user) and not subject.is_hidden
+
+
+def can_moderate(user: User | None) -> bool:
+    """Hide and restore proposals and comments, and settle flags: staff."""
+    return is_moderator(user)
