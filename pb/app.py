@@ -187,11 +187,13 @@ def _build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from pb.admin import bp as admin_bp
     from pb.auth import bp as auth_bp
     from pb.cycles import bp as cycles_bp
+    from pb.proposals import bp as proposals_bp
     from pb.site import bp as site_bp
     from pb.staff import bp as staff_bp
 
     app.register_blueprint(site_bp)
     app.register_blueprint(cycles_bp)
+    app.register_blueprint(proposals_bp)
     app.register_blueprint(auth_bp, url_prefix="/account")
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(admin_bp, url_prefix="/admin")

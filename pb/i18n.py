@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, support
 from babel.dates import format_date, format_datetime, get_date_format, get_datetime_format, get_time_format
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
@@ -60,6 +60,11 @@ def money(cents: int | None, currency: str = "CAD") -> str:
     if cents is None:
         return ""
     return format_currency(Decimal(cents) / 100, currency, locale=_babel_locale())
+
+
+def number(value: int) -> str:
+    """A count as the visitor's language writes it (``12,345`` or ``12 345``)."""
+    return format_decimal(value, locale=_babel_locale())
 
 
 NAMED_FORMATS = ("full", "long", "medium", "short")
@@ -172,6 +177,7 @@ def init_i18n(app: Flask, translations_dir: str) -> None:
         gettext=_template_gettext, ngettext=_template_ngettext, newstyle=True
     )
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["number"] = number
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.globals.update(html_lang=html_lang, current_locale=current_locale, LANGUAGES=LANGUAGES)

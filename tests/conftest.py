@@ -119,9 +119,9 @@ TEST_SETTINGS = {
 
 
 @pytest.fixture
-def app_settings(database_url: str) -> dict:
+def app_settings(database_url: str, tmp_path: Path) -> dict:
     """Override in a test module to change settings before the app is built."""
-    return {**TEST_SETTINGS, "DATABASE_URL": database_url}
+    return {**TEST_SETTINGS, "DATABASE_URL": database_url, "PHOTO_FOLDER": str(tmp_path / "photos")}
 
 
 @pytest.fixture

@@ -55,6 +55,8 @@ class ProposalInput:
     estimated_cost_cents: int | None = None
     partner: str = ""
     show_author_name: bool = True
+    photo_name: str | None = None  # a stored photo's name (``pb.photos.store``), or None
+    photo_alt: str = ""
 
 
 def _clean(data: ProposalInput) -> ProposalInput:
@@ -72,6 +74,8 @@ def _clean(data: ProposalInput) -> ProposalInput:
         estimated_cost_cents=data.estimated_cost_cents,
         partner=data.partner.strip(),
         show_author_name=data.show_author_name,
+        photo_name=data.photo_name,
+        photo_alt=data.photo_alt.strip() if data.photo_name else "",
     )
 
 
@@ -103,6 +107,8 @@ def _validate(cycle: Cycle, data: ProposalInput) -> None:
         add("latitude", _l("A latitude is between -90 and 90."))
     if data.longitude is not None and not -180 <= data.longitude <= 180:
         add("longitude", _l("A longitude is between -180 and 180."))
+    if data.photo_name is not None and not data.photo_alt:
+        add("photo_alt", _l("Describe the photo for people who cannot see it (alt text)."))
     cost = data.estimated_cost_cents
     if cost is not None and not 0 < cost <= MAX_COST_CENTS:
         add("estimated_cost", _l("Give a cost above zero, or leave it blank."))
@@ -246,22 +252,6 @@ def withdraw_proposal(session: Session, actor: User, proposal: Proposal, now: da
     session.flush()
 
 
-def set_photo(
-    session: Session, actor: User, proposal: Proposal, photo_name: str | None, alt: str, now: datetime
-) -> None:
-    """Attach (or with ``photo_name`` None, remove) the proposal's one photo; a photo needs alt text."""
-    _require_editable(actor, proposal, now, None)
-    alt = alt.strip()
-    if photo_name is not None and not alt:
-        raise DomainError(
-            _l("Describe the photo for people who cannot see it (alt text)."), field="photo_alt"
-        )
-    proposal.photo_name = photo_name
-    proposal.photo_alt = alt if photo_name else ""
-    proposal.updated_at = now
-    session.flush()
-
-
 def change_status(
     session: Session,
     actor: User,
@@ -348,6 +338,16 @@ def get_proposal(session: Session, cycle: Cycle, proposal_id: int) -> Proposal |
             selectinload(Proposal.history).joinedload(ProposalStatusChange.actor),
         )
     )
+
+
+def proposal_with_photo(session: Session, photo_name: str) -> Proposal | None:
+    """A proposal showing this photo (the same photo uploaded twice is one file), the public ones first."""
+    return session.scalars(
+        select(Proposal)
+        .where(Proposal.photo_name == photo_name)
+        .order_by((Proposal.status == ProposalStatus.DRAFT), Proposal.hidden_at.is_not(None), Proposal.id)
+        .limit(1)
+    ).first()
 
 
 @dataclass(frozen=True)

@@ -308,6 +308,39 @@ class Site:
 
         return self.once("cycle", build)
 
+    def proposal(self) -> Any:
+        """A submitted proposal by the resident in the cycle, with a French translation by staff."""
+
+        def build(session):
+            from pb.db import utcnow
+            from pb.services.proposals import add_translation
+            from tests.factories import make_proposal
+
+            cycle = self.cycle()
+            proposal = make_proposal(
+                session,
+                self.account("resident"),
+                cycle,
+                district_id=cycle.districts[0].id,
+                category_id=cycle.categories[0].id,
+                location="River path, between the bridge and the community centre",
+                beneficiaries="People walking home after dark",
+                estimated_cost_cents=25_000_00,
+            )
+            add_translation(
+                session,
+                self.account("staff"),
+                proposal,
+                "Éclairage du sentier riverain",
+                "Des lumières plus chaudes entre le pont et le centre communautaire.",
+                "Le sentier est sombre après 17 h en hiver.",
+                utcnow(),
+            )
+            session.commit()
+            return proposal
+
+        return self.once("proposal", build)
+
     def reset_token(self) -> str:
         def build(session):
             from pb.passwords import make_reset_token

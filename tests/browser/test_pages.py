@@ -62,6 +62,11 @@ def cycle_page(endpoint_name: str) -> Callable[[Site], str]:
     return lambda site: site.url_for(endpoint_name, slug=site.cycle().slug)
 
 
+def proposal_page(site: Site, endpoint_name: str) -> str:
+    proposal = site.proposal()
+    return site.url_for(endpoint_name, slug=site.cycle().slug, proposal_id=proposal.id)
+
+
 def with_cycle(endpoint_name: str) -> Callable[[Site], str]:
     """A page that lists cycles, with one to list."""
     return lambda site: (site.cycle(), site.url_for(endpoint_name))[1]
@@ -89,6 +94,17 @@ PAGES = [
     PageCase("home", with_cycle("cycles.list_cycles")),
     PageCase("cycle", cycle_page("cycles.show_cycle")),
     PageCase("archive", endpoint("cycles.list_past_cycles")),
+    # Proposals
+    PageCase("proposals", cycle_page("proposals.list_proposals")),
+    PageCase("proposals-search", lambda site: site.url_for("proposals.list_proposals", slug=site.cycle().slug, q="lumière")),
+    PageCase("proposals-mine", cycle_page("proposals.my_proposals"), user="resident"),
+    PageCase("proposal", lambda site: proposal_page(site, "proposals.show_proposal")),
+    PageCase("proposal-author", lambda site: proposal_page(site, "proposals.show_proposal"), user="resident"),
+    PageCase("proposal-new", cycle_page("proposals.new_proposal"), user="resident"),
+    PageCase("proposal-new-errors", cycle_page("proposals.new_proposal"), user="resident", then=send_empty),
+    PageCase("proposal-edit", lambda site: proposal_page(site, "proposals.edit_proposal"), user="resident"),
+    PageCase("proposal-withdraw", lambda site: proposal_page(site, "proposals.withdraw_proposal"), user="resident"),
+    PageCase("proposal-translate", lambda site: proposal_page(site, "proposals.translate_proposal"), user="staff"),
     # Accounts
     PageCase("sign-in", endpoint("auth.sign_in")),
     PageCase("sign-in-errors", endpoint("auth.sign_in"), then=send_empty),

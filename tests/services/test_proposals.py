@@ -146,10 +146,13 @@ def test_withdrawing_a_draft_deletes_it(session, cycle, author, now):
 def test_a_photo_needs_alt_text(session, cycle, author, now):
     proposal = make_proposal(session, author, cycle, now=now)
     with pytest.raises(DomainError) as caught:
-        service.set_photo(session, author, proposal, "a" * 64 + ".jpg", "  ", now)
+        service.update_proposal(session, author, proposal, proposal_input(photo_name="a" * 64 + ".jpg"), now)
     assert "photo_alt" in caught.value.errors
-    service.set_photo(session, author, proposal, "a" * 64 + ".jpg", "The dark path at night", now)
+    photo = proposal_input(photo_name="a" * 64 + ".jpg", photo_alt=" The dark path at night ")
+    service.update_proposal(session, author, proposal, photo, now)
     assert proposal.photo_alt == "The dark path at night"
+    service.update_proposal(session, author, proposal, proposal_input(photo_alt="left over"), now)
+    assert proposal.photo_name is None and proposal.photo_alt == ""
 
 
 def test_staff_add_a_translation_that_search_finds(session, cycle, author, make_user, now):

@@ -141,13 +141,20 @@ def _fingerprint(engine) -> str:
 @pytest.fixture
 def targets(app, client, session, make_cycle):
     """Every route with its arguments filled from real rows, and every form the pages show."""
-    from tests.factories import create_account
+    from tests.factories import create_account, make_proposal
 
     admin = create_account(session, "admin@example.org", roles=[Role.ADMIN, Role.STAFF, Role.AUDITOR])
     create_account(session, "someone@example.org")
-    make_cycle(slug="open-cycle", phase="proposals")
+    cycle = make_cycle(slug="open-cycle", phase="proposals")
     make_cycle(slug="voting-cycle", phase="voting")
-    arguments = {"slug": "open-cycle", "user_id": str(admin.id), "token": "not-a-token"}
+    proposal = make_proposal(session, admin, cycle, photo_name="0" * 64 + ".jpg", photo_alt="A photo")
+    arguments = {
+        "slug": "open-cycle",
+        "user_id": str(admin.id),
+        "token": "not-a-token",
+        "proposal_id": str(proposal.id),
+        "name": proposal.photo_name,
+    }
 
     found: list[Target] = []
     for rule in app.url_map.iter_rules():

@@ -60,3 +60,62 @@ def test_the_counter_sees_a_query_per_row(app, session, make_cycle, query_counte
         for cycle in fresh.scalars(select(Cycle)):
             list(cycle.closures)
     assert len(statements) == 4
+
+
+# page: (path below the cycle, signed in, the most queries it may run)
+PROPOSAL_BUDGETS = {
+    "proposal list": ("/proposals", False, 4),  # cycle, its categories, count, page
+    "proposal list, searched and sorted": ("/proposals?q=path&sort=supported&district=north", False, 4),
+    "proposal list, signed in": ("/proposals", True, 5),
+    "proposal page": ("/proposals/{first}", False, 5),  # cycle, proposal, translations, history, actors
+    "proposal page, signed in": ("/proposals/{first}", True, 6),
+}
+
+
+@pytest.mark.parametrize("page", list(PROPOSAL_BUDGETS))
+def test_proposal_pages_run_the_same_few_queries_with_2_proposals_or_30(
+    page, client, session, make_cycle, make_user, log_in, query_counter
+):
+    from pb.models import ProposalStatus
+    from pb.services.proposals import add_translation, change_status
+    from tests.factories import make_proposal
+
+    path, signed_in, budget = PROPOSAL_BUDGETS[page]
+    cycle = make_cycle(slug="lakeview")
+    cycle.max_proposals_per_resident = 100
+    staff = make_user("staff@example.org", roles=["staff"])
+    if signed_in:
+        log_in(make_user("visitor@example.org"))
+    authors = [make_user(f"author{n}@example.org", display_name=f"Author {n}") for n in range(3)]
+
+    def add(start: int, stop: int) -> None:
+        for number in range(start, stop):
+            proposal = make_proposal(
+                session,
+                authors[number % 3],
+                cycle,
+                title=f"River path {number}",
+                district_id=cycle.districts[number % 2].id,
+                category_id=cycle.categories[0].id,
+                commit=False,
+            )
+            # History steps by staff and translations make the proposal page load more rows.
+            change_status(session, staff, proposal, ProposalStatus.UNDER_REVIEW, proposal.created_at)
+            add_translation(session, staff, proposal, "Sentier", "Résumé", "Texte", proposal.created_at)
+        session.commit()
+
+    def queries(first_id: int) -> list[str]:
+        with query_counter() as statements:
+            response = client.get(f"/cycles/lakeview{path.format(first=first_id)}", headers=ENGLISH)
+        assert response.status_code == 200
+        return statements
+
+    add(0, 2)
+    from pb.models import Proposal
+
+    first = session.query(Proposal).order_by(Proposal.id).first().id
+    few = queries(first)
+    add(2, 30)
+    many = queries(first)
+    assert len(many) == len(few), "\n\n".join(many)
+    assert len(many) <= budget, "\n\n".join(many)
