@@ -45,6 +45,12 @@ ACTION_LABELS = {
     "cycle.create": _l("Created a cycle"),
     "cycle.update": _l("Changed a cycle's settings"),
     "cycle.close_phase": _l("Closed a phase early"),
+    "proposal.hide": _l("Hid a proposal"),
+    "proposal.restore": _l("Showed a hidden proposal again"),
+    "proposal.keep": _l("Kept a reported proposal"),
+    "comment.hide": _l("Hid a comment"),
+    "comment.restore": _l("Showed a hidden comment again"),
+    "comment.keep": _l("Kept a reported comment"),
     "role.grant": _l("Granted a role"),
     "role.revoke": _l("Removed a role"),
 }
