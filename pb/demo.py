@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy.orm import Session
 
 from pb.db import utcnow
+from pb.demo_proposals import LAKEVIEW_2026, NORTHGATE_YOUTH, load_proposals
 from pb.models import BallotType, Role, User
 from pb.services.accounts import create_user, find_user_by_email, grant_role
 from pb.services.cycles import (
@@ -164,5 +165,51 @@ def load_demo(session: Session, secret_key: str) -> list[tuple[str, str, str]]:
             now=now,
         )
 
+    if get_cycle(session, "northgate-youth-2026") is None:
+        # In deliberation: proposals closed a week ago; comments, supports and reviews until voting.
+        start = -35
+        create_cycle(
+            session,
+            admin,
+            CycleSettings(
+                slug="northgate-youth-2026",
+                name_en="Northgate Youth Safety Fund 2026",
+                name_fr="Fonds jeunesse pour la sécurité de Porte-du-Nord 2026",
+                description_en=(
+                    "Northgate's youth council and residents decide how to spend $150,000 on programs that keep "
+                    "young people safe. Proposals are closed: read them, comment, and support the ones you like."
+                ),
+                description_fr=(
+                    "Le conseil jeunesse et les résidents de Porte-du-Nord décident comment dépenser 150 000 $ pour "
+                    "des programmes qui protègent les jeunes. Les propositions sont fermées : lisez-les, "
+                    "commentez-les et appuyez celles que vous aimez."
+                ),
+                currency="CAD",
+                timezone=TIMEZONE,
+                budget_cents=150_000_00,
+                districts=[],
+                categories=[CategoryInput(en, fr) for en, fr in CATEGORIES],
+                proposals_start_at=at(start),
+                proposals_end_at=at(start + 28),
+                review_start_at=at(start + 28),
+                review_end_at=at(start + 49),
+                voting_start_at=at(start + 49),
+                voting_end_at=at(start + 63),
+                results_start_at=at(start + 64),
+                ballot_type=BallotType.APPROVAL,
+                max_projects=3,
+                allow_revision=True,
+                tally_rule="greedy",
+                tally_utility="cost",
+                tally_completion="none",
+                tie_break="cost",
+            ),
+            now=now,
+        )
+
+    session.flush()
+    staff = users["staff"]
+    load_proposals(session, get_cycle(session, "lakeview-2026"), LAKEVIEW_2026, staff, now)
+    load_proposals(session, get_cycle(session, "northgate-youth-2026"), NORTHGATE_YOUTH, staff, now)
     session.flush()
     return [(role, email, password) for role, email, password, _name in DEMO_ACCOUNTS]

@@ -68,7 +68,9 @@ def clean(data: bytes, max_bytes: int) -> Photo:
             image.load()
     except DomainError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _refuse(_l("The photo has too many pixels: at most 40 megapixels.")) from None
+    except UnidentifiedImageError:
         raise _refuse(_l("This file is not a JPEG, PNG or WebP photo, or it is damaged.")) from None
     except (OSError, ValueError, SyntaxError, EOFError):  # truncated or corrupt data
         raise _refuse(_l("This file is not a JPEG, PNG or WebP photo, or it is damaged.")) from None

@@ -24,7 +24,7 @@ def test_demo_loads_twice_without_duplicates(session):
     assert load_demo(session, "secret") == sign_ins
     session.commit()
     assert (count(session, User), count(session, Cycle), count(session, AuditLogEntry)) == counts
-    assert counts[:2] == (4, 2)
+    assert counts[:2] == (11, 3)  # 4 sign-ins and 7 residents who propose; 3 cycles
     assert verify_chain(session).intact
 
 
@@ -75,3 +75,23 @@ def test_the_demo_command_prints_the_sign_ins(runner):
     result = runner.invoke(cli, ["demo"])
     assert result.exit_code == 0, result.output
     assert "admin@lakeview.example.org" in result.output
+
+
+def test_demo_proposals_cover_every_status_in_both_languages(session):
+    from pb.models import Proposal, ProposalStatus
+    from pb.services.cycles import get_cycle
+
+    load_demo(session, "secret")
+    session.commit()
+    lakeview = get_cycle(session, "lakeview-2026")
+    proposals = session.scalars(select(Proposal).where(Proposal.cycle_id == lakeview.id)).all()
+    assert len(proposals) >= 25
+    statuses = {p.status for p in proposals}
+    assert statuses >= set(ProposalStatus) - {ProposalStatus.ON_BALLOT}
+    assert {p.language for p in proposals} == {"en", "fr"}
+    assert all(step.at <= utcnow() for p in proposals for step in p.history)
+    merged = next(p for p in proposals if p.status is ProposalStatus.MERGED)
+    assert merged.merged_into is not None and merged.merged_into.cycle_id == lakeview.id
+    deliberating = get_cycle(session, "northgate-youth-2026")
+    assert deliberating.current_phase(utcnow()) is Phase.REVIEW
+    assert session.scalar(select(func.count(Proposal.id)).where(Proposal.cycle_id == deliberating.id)) >= 4
