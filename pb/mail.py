@@ -145,7 +145,7 @@ def queue_notifications(app: Flask) -> int:
         return url_for("proposals.show_proposal", slug=proposal.cycle.slug, proposal_id=proposal.id, _external=True)
 
     database = app.extensions["pb.db"]
-    context = app.test_request_context(base_url=app.config["PUBLIC_URL"])
+    context = app.test_request_context(base_url=app.config["PUBLIC_URL"] or None)
     with context, database.session_factory() as session, session.begin():
         return send_notifications(session, app.extensions["pb.clock"](), link)
 
