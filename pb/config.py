@@ -102,6 +102,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("app", "prefer_https", _boolean, True),
     Setting("app", "proxy_count", _integer, 0),
     Setting("app", "trusted_hosts", _host_list, []),
+    # The site's address, for links in mail the worker sends (no request to take the host from).
+    Setting("app", "public_url", _text, "http://localhost:5000"),
     # Proposal photos: files under this folder (relative paths are under the working directory).
     Setting("uploads", "photo_folder", _text, "instance/photos"),
     Setting("uploads", "photo_max_bytes", _positive_integer, 10 * 1024 * 1024),

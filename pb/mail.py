@@ -134,10 +134,29 @@ def transport_for(app: Flask) -> Transport:
     return ConsoleTransport(config["MAIL_SENDER"], console_messages(app))
 
 
+def queue_notifications(app: Flask) -> int:
+    """Queue the mail about followed proposals that people are due (see ``pb.services.notifications``)."""
+    from flask import url_for
+
+    from pb.services.notifications import send_notifications
+
+    def link(proposal) -> str:
+        return url_for("proposals.show_proposal", slug=proposal.cycle.slug, proposal_id=proposal.id, _external=True)
+
+    database = app.extensions["pb.db"]
+    context = app.test_request_context(base_url=app.config["PUBLIC_URL"] or None)
+    with context, database.session_factory() as session, session.begin():
+        return send_notifications(session, app.extensions["pb.clock"](), link)
+
+
 def deliver_now(app: Flask):
-    """One delivery round: every mail that is due, through the app's transport."""
+    """One delivery round: the notifications people are due, then every mail that is due."""
     from pb.services.outbox import deliver_due
 
+    try:
+        queue_notifications(app)
+    except Exception:  # news can wait for the next round; mail already queued must still go
+        log.exception("queuing notifications failed")
     database = app.extensions["pb.db"]
     return deliver_due(database.session_factory, transport_for(app), app.extensions["pb.clock"]())
 

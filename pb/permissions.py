@@ -133,3 +133,25 @@ def can_merge_proposals(user: User | None) -> bool:
 
 def can_manage_ballot_projects(user: User | None, cycle, now: datetime) -> bool:
     return is_moderator(user) and phases.ballot_projects_open(cycle, now)
+
+
+def can_read_comment(user: User | None, comment: Comment) -> bool:
+    """A hidden comment's text is for its author and staff; others see the moderators' reason."""
+    return not comment.is_hidden or (_signed_in(user) and comment.author_id == user.id) or is_moderator(user)
+
+
+def can_follow(user: User | None, proposal: Proposal) -> bool:
+    """Get mail about the proposal: a confirmed address (we only mail those), a proposal others can see."""
+    return can_take_part(user) and proposal.status is not ProposalStatus.DRAFT
+
+
+def can_flag(user: User | None, subject: Proposal | Comment) -> bool:
+    """Report a proposal or a comment to the moderators (at any time; not what they have already hidden)."""
+    if isinstance(subject, Proposal) and subject.status is ProposalStatus.DRAFT:
+        return False
+    return can_take_part(user) and not subject.is_hidden
+
+
+def can_moderate(user: User | None) -> bool:
+    """Hide and restore proposals and comments, and settle flags: staff."""
+    return is_moderator(user)

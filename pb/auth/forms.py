@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from pb.forms import PbForm, text_length
 from pb.i18n import LANGUAGES
+from pb.services.notifications import DAILY, NOTIFY_MODES
 
 MAX_PASSWORD_LENGTH = 1024
 _NO_AUTOCORRECT = {"spellcheck": "false", "autocapitalize": "none"}
@@ -99,6 +100,7 @@ class ProfileForm(PbForm):
         choices=list(LANGUAGES.items()),
         validators=[DataRequired(_l("Choose a language."))],
     )
+    notify_mode = SelectField(_l("Mail about proposals you follow"), choices=list(NOTIFY_MODES.items()), default=DAILY)
 
 
 class ChangePasswordForm(PbForm):

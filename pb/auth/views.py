@@ -28,6 +28,7 @@ from pb.models import User
 from pb.passwords import CONFIRMATION_TOKEN_MAX_AGE_SECONDS, RESET_TOKEN_MAX_AGE_SECONDS
 from pb.security import safe_next_path, start_session
 from pb.services import accounts
+from pb.services.notifications import set_notify_mode
 from pb.services.outbox import queue_mail
 from pb.web import domain_errors, request_now
 
@@ -221,7 +222,8 @@ def sign_out():
 def _render_account(profile_form=None, password_form=None):
     user = current_user._get_current_object()
     profile_form = profile_form or ProfileForm(
-        formdata=None, data={"display_name": user.display_name, "locale": user.locale or current_locale()}
+        formdata=None,
+        data={"display_name": user.display_name, "locale": user.locale or current_locale(), "notify_mode": user.notify_mode},
     )
     password_form = password_form or ChangePasswordForm(formdata=None)
     return render_template(
@@ -247,6 +249,8 @@ def update_profile():
     accounts.update_profile(
         db_session(), current_user._get_current_object(), form.display_name.data, form.locale.data
     )
+    if form.notify_mode.raw_data:  # a form from before the setting existed keeps the current choice
+        set_notify_mode(db_session(), current_user._get_current_object(), form.notify_mode.data, request_now())
     with force_locale(form.locale.data):
         flash(_("Your details have been saved."), "success")
     return redirect(url_for("auth.account"))

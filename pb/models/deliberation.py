@@ -69,23 +69,25 @@ class Flag(Base):
     __tablename__ = "flags"
     __table_args__ = (
         CheckConstraint("(proposal_id IS NULL) <> (comment_id IS NULL)", name="one_subject"),
-        # One open flag per person and subject (a NULL never collides in a plain unique constraint).
+        # One open flag per person and subject (a NULL never collides in a plain unique constraint);
+        # once moderators have acted on it, the same person may flag the subject again.
         Index(
             "uq_flags_user_proposal",
             "user_id",
             "proposal_id",
             unique=True,
-            sqlite_where=text("comment_id IS NULL"),
-            postgresql_where=text("comment_id IS NULL"),
+            sqlite_where=text("comment_id IS NULL AND resolved_at IS NULL"),
+            postgresql_where=text("comment_id IS NULL AND resolved_at IS NULL"),
         ),
         Index(
             "uq_flags_user_comment",
             "user_id",
             "comment_id",
             unique=True,
-            sqlite_where=text("proposal_id IS NULL"),
-            postgresql_where=text("proposal_id IS NULL"),
+            sqlite_where=text("proposal_id IS NULL AND resolved_at IS NULL"),
+            postgresql_where=text("proposal_id IS NULL AND resolved_at IS NULL"),
         ),
+        Index("ix_flags_open", "resolved_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -97,3 +99,7 @@ class Flag(Base):
     # Set when a moderator acts on the flag (hides or keeps the subject).
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    proposal: Mapped[Proposal | None] = relationship(foreign_keys=[proposal_id])
+    comment: Mapped[Comment | None] = relationship(foreign_keys=[comment_id])

@@ -37,6 +37,12 @@ class User(Base):
     # Set when the owner follows the mailed confirmation link; taking part (proposing, commenting,
     # supporting, voting) needs it. Accounts made by staff or by ``pb create-admin`` start confirmed.
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Mail about followed proposals: "daily" (one digest a day at most), "immediate" or "off".
+    notify_mode: Mapped[str] = mapped_column(String(10), default="daily", server_default="daily")
+    # Events (status changes, comments) up to this time have been considered for this person's mail;
+    # ``last_digest_at``: when the last daily digest went (see ``pb.services.notifications``).
+    notified_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     role_grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan", foreign_keys="RoleGrant.user_id"

@@ -2,4 +2,5 @@ from flask import Blueprint
 
 bp = Blueprint("proposals", __name__)
 
-from pb.proposals import views  # noqa: E402,F401  (registers the routes)
+# Registers the routes: views (proposals), deliberation_views (comments, supports, moderation).
+from pb.proposals import deliberation_views, views  # noqa: E402,F401

@@ -26,7 +26,7 @@ from pb.models import (
     ProposalTranslation,
     User,
 )
-from pb.services import phases
+from pb.services import deliberation, phases
 from pb.services.accounts import check_can_take_part
 from pb.services.audit import record_change
 from pb.services.errors import DomainError
@@ -198,6 +198,7 @@ def _submit(session: Session, proposal: Proposal, actor: User, now: datetime) ->
     proposal.status = ProposalStatus.SUBMITTED
     proposal.submitted_at = now
     session.flush()
+    deliberation.follow_proposal(session, actor, proposal, now)  # authors get mail about their proposals
 
 
 def _require_editable(actor: User, proposal: Proposal, now: datetime, expected_version: int | None) -> None:

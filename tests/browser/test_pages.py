@@ -67,6 +67,43 @@ def proposal_page(site: Site, endpoint_name: str) -> str:
     return site.url_for(endpoint_name, slug=site.cycle().slug, proposal_id=proposal.id)
 
 
+def discussion(site: Site) -> dict:
+    """The proposal with comments, a reply, a hidden comment and open reports; deliberation open."""
+
+    def build(session):
+        from pb.db import utcnow
+        from pb.services import deliberation, moderation
+
+        proposal, cycle = site.proposal(), site.cycle()
+        cycle.deliberation_during_proposals = True
+        now = utcnow()
+        staff, resident, other = site.account("staff"), site.account("resident"), site.account("delegate")
+        first = deliberation.add_comment(session, other, proposal, "Des lumières aideraient beaucoup.", "fr", now)
+        reply = deliberation.add_comment(session, resident, proposal, "Thank you!", "en", now, parent=first)
+        rude = deliberation.add_comment(session, other, proposal, "Rude words", "en", now)
+        moderation.hide_comment(session, staff, rude, "Insults", now)
+        deliberation.flag_comment(session, other, reply, "Off topic", now)
+        deliberation.flag_proposal(session, other, proposal, "Duplicate", now)
+        session.commit()
+        return {"slug": cycle.slug, "proposal_id": proposal.id, "comment": first.id, "reply": reply.id}
+
+    return site.once("discussion", build)
+
+
+def discussion_page(endpoint_name: str, comment: str | None = None) -> Callable[[Site], str]:
+    def path(site: Site) -> str:
+        ids = discussion(site)
+        extra = {"comment_id": ids[comment]} if comment else {}
+        return site.url_for(endpoint_name, slug=ids["slug"], proposal_id=ids["proposal_id"], **extra)
+
+    return path
+
+
+def open_details(page) -> None:
+    """Open every disclosure (reply, report and moderation forms), so that axe checks what they hold."""
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+
+
 def with_cycle(endpoint_name: str) -> Callable[[Site], str]:
     """A page that lists cycles, with one to list."""
     return lambda site: (site.cycle(), site.url_for(endpoint_name))[1]
@@ -187,6 +224,18 @@ PAGES = [
     PageCase("proposal-edit", lambda site: proposal_page(site, "proposals.edit_proposal"), user="resident"),
     PageCase("proposal-withdraw", lambda site: proposal_page(site, "proposals.withdraw_proposal"), user="resident"),
     PageCase("proposal-translate", lambda site: proposal_page(site, "proposals.translate_proposal"), user="staff"),
+    # Deliberation and moderation
+    PageCase("discussion", discussion_page("proposals.show_proposal")),
+    PageCase("discussion-resident", discussion_page("proposals.show_proposal"), user="resident", then=open_details),
+    PageCase("discussion-staff", discussion_page("proposals.show_proposal"), user="staff", then=open_details),
+    PageCase("comment-new-errors", discussion_page("proposals.add_comment"), user="resident", then=send_empty),
+    PageCase("comment-reply", discussion_page("proposals.reply_to_comment", "comment"), user="resident"),
+    PageCase("comment-edit", discussion_page("proposals.edit_comment", "reply"), user="resident"),
+    PageCase("comment-report", discussion_page("proposals.flag_comment", "comment"), user="resident"),
+    PageCase("proposal-report-errors", discussion_page("proposals.flag_proposal"), user="auditor", then=send_empty),
+    PageCase("comment-hide", discussion_page("proposals.hide_comment", "comment"), user="staff"),
+    PageCase("moderation-queue", lambda site: (discussion(site), site.url_for("proposals.moderation_queue"))[1],
+             user="staff"),
     # Accounts
     PageCase("sign-in", endpoint("auth.sign_in")),
     PageCase("sign-in-errors", endpoint("auth.sign_in"), then=send_empty),

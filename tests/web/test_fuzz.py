@@ -141,6 +141,8 @@ def _fingerprint(engine) -> str:
 @pytest.fixture
 def targets(app, client, session, make_cycle):
     """Every route with its arguments filled from real rows, and every form the pages show."""
+    from pb.db import utcnow
+    from pb.services.deliberation import add_comment
     from tests.factories import create_account, make_proposal
 
     admin = create_account(session, "admin@example.org", roles=[Role.ADMIN, Role.STAFF, Role.AUDITOR])
@@ -149,6 +151,9 @@ def targets(app, client, session, make_cycle):
     make_cycle(slug="voting-cycle", phase="voting")
     proposal = make_proposal(session, admin, cycle, photo_name="0" * 64 + ".jpg", photo_alt="A photo")
     project = _review_rows(session, cycle, admin, proposal)
+    cycle.deliberation_during_proposals = True  # the comment forms show, and their routes have a comment
+    comment = add_comment(session, admin, proposal, "A comment", "en", utcnow())
+    session.commit()
     arguments = {
         "slug": "open-cycle",
         "user_id": str(admin.id),
@@ -156,6 +161,7 @@ def targets(app, client, session, make_cycle):
         "proposal_id": str(proposal.id),
         "project_id": str(project.id),
         "name": proposal.photo_name,
+        "comment_id": str(comment.id),
     }
 
     found: list[Target] = []

@@ -67,8 +67,9 @@ PROPOSAL_BUDGETS = {
     "proposal list": ("/proposals", False, 4),  # cycle, its categories, count, page
     "proposal list, searched and sorted": ("/proposals?q=path&sort=supported&district=north", False, 4),
     "proposal list, signed in": ("/proposals", True, 5),
-    "proposal page": ("/proposals/{first}", False, 5),  # cycle, proposal, translations, history, actors
-    "proposal page, signed in": ("/proposals/{first}", True, 6),
+    # cycle, proposal, translations, history, actors, comments (their replies: none here)
+    "proposal page": ("/proposals/{first}", False, 6),
+    "proposal page, signed in": ("/proposals/{first}", True, 9),  # and the viewer's support, follow and reports
 }
 
 
@@ -134,8 +135,9 @@ REVIEW_BUDGETS = {
     # user, cycle, categories, feasible proposals, their reviews
     "new ballot project": ("/review/lakeview/projects/new", 5),
     "review cycles": ("/review/", 3),
-    # The public page of a proposal reviewed and merged into: its own 5, its review, the merged ones.
-    "public proposal page": ("/cycles/lakeview/proposals/1", 7),
+    # The public page of a proposal reviewed and merged into, as staff see it: its own queries, its
+    # review, the merged ones, and the discussion with staff's moderation forms.
+    "public proposal page": ("/cycles/lakeview/proposals/1", 11),
 }
 
 
@@ -185,3 +187,50 @@ def test_a_review_page_runs_the_same_few_queries_with_2_proposals_or_12(
     many = queries()
     assert len(many) == len(few), "\n\n".join(many)
     assert len(many) <= budget, "\n\n".join(many)
+
+
+# who is signed in: the most queries the proposal page may run with its comments, replies and reports
+COMMENT_BUDGETS = {None: 7, "resident": 10, "staff": 11}
+
+
+@pytest.mark.parametrize("role", list(COMMENT_BUDGETS))
+def test_a_proposal_page_runs_the_same_queries_with_2_comments_or_30(
+    role, client, session, make_cycle, make_user, log_in, query_counter
+):
+    """Comments with their replies and authors are loaded at once, whatever their number."""
+    from pb.db import utcnow
+    from pb.services import deliberation, moderation
+    from tests.factories import make_proposal
+
+    cycle = make_cycle(slug="lakeview")
+    cycle.deliberation_during_proposals = True
+    staff = make_user("staff@example.org", roles=["staff"])
+    proposal = make_proposal(session, make_user("author@example.org"), cycle)
+    viewer = {None: None, "resident": make_user("visitor@example.org"), "staff": staff}[role]
+    if viewer is not None:
+        log_in(viewer)
+    people = [make_user(f"person{n}@example.org", display_name=f"Person {n}") for n in range(4)]
+
+    def add(start: int, stop: int) -> None:
+        now = utcnow()
+        for number in range(start, stop):
+            person = people[number % 4]
+            comment = deliberation.add_comment(session, person, proposal, f"Comment {number}", "en", now)
+            deliberation.add_comment(session, people[(number + 1) % 4], proposal, "A reply", "fr", now, parent=comment)
+            deliberation.flag_comment(session, people[(number + 2) % 4], comment, "Rude", now)
+            if number % 5 == 1:
+                moderation.hide_comment(session, staff, comment, "Insults", now)
+        session.commit()
+
+    def queries() -> list[str]:
+        with query_counter() as statements:
+            response = client.get(f"/cycles/lakeview/proposals/{proposal.id}", headers=ENGLISH)
+        assert response.status_code == 200
+        return statements
+
+    add(0, 2)
+    few = queries()
+    add(2, 30)
+    many = queries()
+    assert len(many) == len(few), "\n\n".join(many)
+    assert len(many) <= COMMENT_BUDGETS[role], "\n\n".join(many)
