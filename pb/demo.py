@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from pb.ballot import BallotConfig
 from pb.db import utcnow
+from pb.demo_deliberation import load_ballot_projects, load_discussion
 from pb.demo_proposals import LAKEVIEW_2026, NORTHGATE_YOUTH, load_proposals
 from pb.demo_review import load_reviews
 from pb.models import BallotType, Role, User
@@ -32,6 +33,7 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str, str], ...] = (
     ("admin", "admin@lakeview.example.org", "lakeview-demo-admin", "Alex Admin"),
     ("staff", "staff@lakeview.example.org", "lakeview-demo-staff", "Sam Staff"),
     ("auditor", "auditor@lakeview.example.org", "lakeview-demo-auditor", "Audrey Auditor"),
+    ("delegate", "delegate@lakeview.example.org", "lakeview-demo-delegate", "Dana Delegate"),
     ("resident", "resident@lakeview.example.org", "lakeview-demo-resident", "Riley Resident"),
 )
 
@@ -86,6 +88,8 @@ def load_demo(session: Session, secret_key: str) -> list[tuple[str, str, str]]:
             admin,
             CycleSettings(
                 slug="lakeview-2026",
+                # Residents discuss proposals as they come in, not only once submission closes.
+                deliberation_during_proposals=True,
                 name_en="Lakeview Community Safety Budget 2026",
                 name_fr="Budget participatif de sécurité communautaire de Lakeview 2026",
                 description_en=(
@@ -202,5 +206,9 @@ def load_demo(session: Session, secret_key: str) -> list[tuple[str, str, str]]:
     load_proposals(session, get_cycle(session, "northgate-youth-2026"), NORTHGATE_YOUTH, staff, now)
     for slug in ("lakeview-2026", "northgate-youth-2026"):
         load_reviews(session, get_cycle(session, slug), staff)
+    lakeview, northgate = get_cycle(session, "lakeview-2026"), get_cycle(session, "northgate-youth-2026")
+    load_discussion(session, lakeview, lakeview.proposals_start_at, now)
+    load_discussion(session, northgate, northgate.review_start_at, now)
+    load_ballot_projects(session, lakeview, staff, now)
     session.flush()
     return [(role, email, password) for role, email, password, _name in DEMO_ACCOUNTS]

@@ -24,14 +24,14 @@ def test_demo_loads_twice_without_duplicates(session):
     assert load_demo(session, "secret") == sign_ins
     session.commit()
     assert (count(session, User), count(session, Cycle), count(session, AuditLogEntry)) == counts
-    assert counts[:2] == (11, 3)  # 4 sign-ins and 7 residents who propose; 3 cycles
+    assert counts[:2] == (12, 3)  # 5 sign-ins and 7 residents who propose; 3 cycles
     assert verify_chain(session).intact
 
 
 def test_demo_accounts_can_sign_in_with_their_roles(session):
     sign_ins = load_demo(session, "secret")
     session.commit()
-    assert {role for role, _email, _password in sign_ins} == {"admin", "staff", "auditor", "resident"}
+    assert {role for role, _email, _password in sign_ins} == {"admin", "staff", "auditor", "delegate", "resident"}
     for role, email, password in sign_ins:
         user = find_user_by_email(session, email)
         assert verify_password(user.password_hash, password)
@@ -87,7 +87,8 @@ def test_demo_proposals_cover_every_status_in_both_languages(session):
     proposals = session.scalars(select(Proposal).where(Proposal.cycle_id == lakeview.id)).all()
     assert len(proposals) >= 25
     statuses = {p.status for p in proposals}
-    assert statuses >= set(ProposalStatus) - {ProposalStatus.ON_BALLOT}
+    assert statuses == set(ProposalStatus)
+    assert sum(p.support_count for p in proposals) > 50 and sum(p.comment_count for p in proposals) > 10
     assert {p.language for p in proposals} == {"en", "fr"}
     assert all(step.at <= utcnow() for p in proposals for step in p.history)
     merged = next(p for p in proposals if p.status is ProposalStatus.MERGED)
@@ -104,7 +105,7 @@ def test_demo_decided_proposals_have_their_confirmed_reviews(session):
     session.commit()
     decided = session.scalar(
         select(func.count(Proposal.id)).where(
-            Proposal.status.in_((ProposalStatus.FEASIBLE, ProposalStatus.NOT_FEASIBLE))
+            Proposal.status.in_((ProposalStatus.FEASIBLE, ProposalStatus.NOT_FEASIBLE, ProposalStatus.ON_BALLOT))
         )
     )
     reviews = session.scalars(select(Review)).all()
