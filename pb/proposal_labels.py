@@ -38,6 +38,9 @@ SORT_NAMES = {
 }
 
 LANGUAGE_NAMES = {"en": _l("English"), "fr": _l("French")}
+# Whole headings, not "Translation into %(language)s": French writes language names in lower case there.
+TRANSLATION_HEADINGS = {"en": _l("Translation into English"), "fr": _l("Translation into French")}
+ORIGINAL_HEADINGS = {"en": _l("The original, in English"), "fr": _l("The original, in French")}
 
 # Steps of the public history that are not plain status changes.
 EVENT_NAMES = {

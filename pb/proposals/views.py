@@ -28,8 +28,10 @@ from pb.proposal_labels import (
     EVENT_NAMES,
     HIDDEN,
     LANGUAGE_NAMES,
+    ORIGINAL_HEADINGS,
     STATUS_DESCRIPTIONS,
     STATUS_NAMES,
+    TRANSLATION_HEADINGS,
 )
 from pb.proposals import bp
 from pb.proposals.forms import (
@@ -72,6 +74,8 @@ def _labels() -> dict:
         "hidden_label": HIDDEN,
         "event_names": EVENT_NAMES,
         "language_names": LANGUAGE_NAMES,
+        "translation_headings": TRANSLATION_HEADINGS,
+        "original_headings": ORIGINAL_HEADINGS,
         "permissions": permissions,
         "dt_format": datetime_pattern(current_locale()),
     }
