@@ -357,10 +357,14 @@ def delete_project(slug: str, project_id: int):
     project = _project_or_404(cycle, project_id)
     form = ConfirmForm()
     if form.validate_on_submit():
+        confirmed = project.is_confirmed
         with domain_errors(form) as attempt:
             project_service.delete_project(db_session(), current_user, project, request_now())
         if attempt.ok:
-            flash(_("The ballot project was removed; its proposals are feasible again."), "success")
+            if confirmed:
+                flash(_("The ballot project was removed; its proposals are feasible again."), "success")
+            else:
+                flash(_("The draft ballot project was removed."), "success")
         else:
             flash(form.form_errors[0], "error")
     return redirect(url_for("review.list_projects", slug=cycle.slug))

@@ -351,6 +351,11 @@ def test_residents_cannot_reach_ballot_projects(client, log_in, session, people,
     session.expire_all()
     assert not session.scalar(select(BallotProject)).is_confirmed
 
+    log_in(people["staff"])
+    response = client.post(f"{base}/{project.id}/delete", headers=ENGLISH, follow_redirects=True)
+    assert "The draft ballot project was removed." in response.text
+    assert session.scalar(select(func.count(BallotProject.id))) == 0
+
 
 def test_the_project_list_is_frozen_once_voting_opens(client, log_in, session, people, make_cycle):
     from pb.db import utcnow
