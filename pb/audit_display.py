@@ -83,6 +83,8 @@ FIELD_LABELS = {
     "max_proposals_per_resident": _l("Most proposals each resident may make"),
     "allow_citywide_proposals": _l("Residents may propose city-wide projects"),
     "deliberation_during_proposals": _l("Residents may comment on and support proposals while submission is open"),
+    # Ballot projects.
+    "confirmed": _l("Confirmed by staff"),
 }
 
 UTILITY_LABELS = {

@@ -86,6 +86,8 @@ ACTION_LABELS = {
     "project.create": _l("Created a ballot project"),
     "project.update": _l("Changed a ballot project"),
     "project.delete": _l("Removed a ballot project"),
+    "project.drafted": _l("Drafted a ballot project"),
+    "project.confirmed": _l("Confirmed a ballot project"),
 }
 
 

@@ -132,7 +132,27 @@ def can_merge_proposals(user: User | None) -> bool:
 
 
 def can_manage_ballot_projects(user: User | None, cycle, now: datetime) -> bool:
+    """Create confirmed projects, and remove projects: staff, until voting opens."""
     return is_moderator(user) and phases.ballot_projects_open(cycle, now)
+
+
+def can_draft_ballot_projects(user: User | None, cycle, now: datetime) -> bool:
+    """Make a ballot project: staff (confirmed at once) or a budget delegate (a draft), until voting opens."""
+    return is_reviewer(user) and phases.ballot_projects_open(cycle, now)
+
+
+def can_edit_ballot_project(user: User | None, project, now: datetime) -> bool:
+    """Change a project: staff any, a budget delegate only a draft that staff have not confirmed yet."""
+    return (
+        is_reviewer(user)
+        and (is_moderator(user) or not project.is_confirmed)
+        and phases.ballot_projects_open(project.cycle, now)
+    )
+
+
+def can_confirm_ballot_project(user: User | None) -> bool:
+    """Only staff confirm a delegate's draft project, which puts it (and its proposals) on the ballot."""
+    return is_moderator(user)
 
 
 def can_read_comment(user: User | None, comment: Comment) -> bool:

@@ -93,7 +93,11 @@ ballot_project_proposals = Table(
 
 
 class BallotProject(Base):
-    """A project on the ballot: frozen once voting opens."""
+    """A project on the ballot: frozen once voting opens.
+
+    Staff make confirmed projects; a budget delegate's project is a draft (``confirmed_at`` is None)
+    until staff confirm it, and only confirmed projects are on the ballot.
+    """
 
     __tablename__ = "ballot_projects"
 
@@ -108,15 +112,24 @@ class BallotProject(Base):
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id", ondelete="RESTRICT"))
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"))
     position: Mapped[int] = mapped_column(default=0)
+    # Who drafted it, and their role then ("delegate" or "staff").
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    drafted_by_role: Mapped[str] = mapped_column(String(20), default="staff", server_default="staff")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     cycle: Mapped[Cycle] = relationship()
     district: Mapped[District | None] = relationship()
     category: Mapped[Category | None] = relationship()
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
     proposals: Mapped[list[Proposal]] = relationship(secondary=ballot_project_proposals, order_by=Proposal.id)
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
 
     def title(self, locale: str) -> str:
         return self.title_fr if locale.startswith("fr") else self.title_en

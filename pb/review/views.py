@@ -122,7 +122,7 @@ def _review_page(cycle: Cycle, proposal: Proposal, **forms):
         and proposal.status in permissions.REVIEWABLE_STATUSES,
         can_assign=can_assign,
         can_merge=permissions.can_merge_proposals(current_user),
-        can_make_project=permissions.can_manage_ballot_projects(current_user, cycle, now)
+        can_make_project=permissions.can_draft_ballot_projects(current_user, cycle, now)
         and proposal.status is ProposalStatus.FEASIBLE,
         confirm_form=forms.pop("confirm_form", None) or ConfirmForm(formdata=None),
         unassign_form=UnassignForm(formdata=None),
@@ -251,7 +251,10 @@ def list_projects(slug: str):
         "review/list_projects.html",
         cycle=cycle,
         projects=project_service.list_projects(db_session(), cycle),
+        can_draft=permissions.can_draft_ballot_projects(current_user, cycle, now),
         can_manage=permissions.can_manage_ballot_projects(current_user, cycle, now),
+        can_edit=lambda project: permissions.can_edit_ballot_project(current_user, project, now),
+        can_confirm=permissions.can_confirm_ballot_project(current_user),
         frozen=not phases.ballot_projects_open(cycle, now),
         delete_form=ConfirmForm(formdata=None),
     )
@@ -295,13 +298,15 @@ def _project_page(cycle: Cycle, form: ProjectForm, project=None):
         form=form,
         project=project,
         frozen=not phases.ballot_projects_open(cycle, now),
+        drafting=not permissions.can_confirm_ballot_project(current_user),
         money_hint=MONEY_HINT,
     )
 
 
 @bp.route("/<slug>/projects/new", methods=["GET", "POST"])
-@role_required("staff")
+@role_required(*REVIEWERS)
 def create_project(slug: str):
+    """Staff make a confirmed project; a budget delegate a draft that staff confirm."""
     cycle = _cycle_or_404(slug)
     form = _project_form(cycle)
     if form.validate_on_submit():
@@ -310,7 +315,11 @@ def create_project(slug: str):
                 db_session(), current_user, cycle, form.to_input(), request_now(), form.proposal_ids()
             )
         if attempt.ok:
-            flash(_("The ballot project “%(title)s” was created.", title=project.title(current_locale())), "success")
+            title = project.title(current_locale())
+            if project.is_confirmed:
+                flash(_("The ballot project “%(title)s” was created.", title=title), "success")
+            else:
+                flash(_("The draft ballot project “%(title)s” was saved; staff will confirm it.", title=title), "success")
             return redirect(url_for("review.list_projects", slug=cycle.slug))
     return _project_page(cycle, form)
 
@@ -323,10 +332,14 @@ def _project_or_404(cycle: Cycle, project_id: int):
 
 
 @bp.route("/<slug>/projects/<int:project_id>", methods=["GET", "POST"])
-@role_required("staff")
+@role_required(*REVIEWERS)
 def edit_project(slug: str, project_id: int):
+    """Staff change any project; a budget delegate only a draft (the frozen list shows as such)."""
     cycle = _cycle_or_404(slug)
     project = _project_or_404(cycle, project_id)
+    now = request_now()
+    if phases.ballot_projects_open(cycle, now) and not permissions.can_edit_ballot_project(current_user, project, now):
+        abort(403)
     form = _project_form(cycle, project)
     if form.validate_on_submit():
         with domain_errors(form) as attempt:
@@ -344,10 +357,32 @@ def delete_project(slug: str, project_id: int):
     project = _project_or_404(cycle, project_id)
     form = ConfirmForm()
     if form.validate_on_submit():
+        confirmed = project.is_confirmed
         with domain_errors(form) as attempt:
             project_service.delete_project(db_session(), current_user, project, request_now())
         if attempt.ok:
-            flash(_("The ballot project was removed; its proposals are feasible again."), "success")
+            if confirmed:
+                flash(_("The ballot project was removed; its proposals are feasible again."), "success")
+            else:
+                flash(_("The draft ballot project was removed."), "success")
+        else:
+            flash(form.form_errors[0], "error")
+    return redirect(url_for("review.list_projects", slug=cycle.slug))
+
+
+@bp.post("/<slug>/projects/<int:project_id>/confirm")
+@role_required("staff")
+def confirm_project(slug: str, project_id: int):
+    """Staff confirm a budget delegate's draft: it and its proposals are on the ballot."""
+    cycle = _cycle_or_404(slug)
+    project = _project_or_404(cycle, project_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        with domain_errors(form) as attempt:
+            project_service.confirm_project(db_session(), current_user, project, request_now())
+        if attempt.ok:
+            flash(_("The ballot project “%(title)s” is confirmed: it is on the ballot.",
+                    title=project.title(current_locale())), "success")
         else:
             flash(form.form_errors[0], "error")
     return redirect(url_for("review.list_projects", slug=cycle.slug))

@@ -1,10 +1,16 @@
-"""Ballot projects: what residents vote on, made by staff from feasible proposals or directly.
+"""Ballot projects: what residents vote on, made from feasible proposals or directly.
 
 A project has a title and a short description in both official languages, a cost in cents that
-fits its district's budget (or the cycle's), a district (none: city-wide) and a category. Making a
-project from proposals puts them "on the ballot". Once voting has opened the list is frozen:
-every change is refused with a clear message and changes nothing. Every change goes to the admin
-audit log.
+fits its district's budget (or the cycle's), a district (none: city-wide) and a category.
+
+Staff make confirmed projects: their proposals go "on the ballot" at once. A budget delegate makes
+a *draft*: its proposals stay feasible (publicly, nothing is on the ballot yet) until staff confirm
+the draft, which puts them on the ballot; delegates may change a draft until then, never a
+confirmed project, and never remove or confirm one. Removing a draft leaves its proposals as they
+are. Only confirmed projects are the ballot (``list_projects(..., confirmed_only=True)``).
+
+Once voting has opened the list is frozen, drafts included: every change is refused with a clear
+message and changes nothing. Every change goes to the admin audit log.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from pb.models import (
     Cycle,
     Proposal,
     ProposalStatus,
+    Role,
     User,
     ballot_project_proposals,
 )
@@ -34,7 +41,8 @@ from pb.services.proposals import change_status
 
 @dataclass(frozen=True)
 class ProjectInput:
-    """What staff write; the cycle, position and who made it never come from a form."""
+    """What a reviewer writes; the cycle, position, who made it and whether it is confirmed never come
+    from a form."""
 
     title_en: str
     title_fr: str
@@ -64,7 +72,13 @@ class _Money:
 
 def _require_staff(actor: User, cycle: Cycle, now: datetime) -> None:
     if not permissions.is_moderator(actor):
-        raise DomainError(_l("Only staff can change the ballot projects."))
+        raise DomainError(_l("Only staff can remove or confirm ballot projects."))
+    phases.require_ballot_projects_open(cycle, now)
+
+
+def _require_drafter(actor: User, cycle: Cycle, now: datetime) -> None:
+    if not permissions.is_reviewer(actor):
+        raise DomainError(_l("Only staff and budget delegates can make ballot projects."))
     phases.require_ballot_projects_open(cycle, now)
 
 
@@ -117,22 +131,30 @@ def _snapshot(project: BallotProject) -> dict:
     return {
         **{f.name: getattr(project, f.name) for f in fields(ProjectInput)},
         "proposals": [p.id for p in project.proposals],
+        "confirmed": project.is_confirmed,
     }
 
 
 def _take_proposals(session: Session, cycle: Cycle, proposal_ids: Sequence[int]) -> list[Proposal]:
-    """The feasible proposals of this cycle that are on no project yet, or an error naming the others."""
+    """The feasible proposals of this cycle that are on no project (nor draft) yet, or an error naming
+    the others."""
     ids = sorted(set(proposal_ids))
     found = list(
         session.scalars(select(Proposal).where(Proposal.cycle_id == cycle.id, Proposal.id.in_(ids)))
     ) if ids else []
     if len(found) != len(ids):
         raise DomainError(_l("Choose proposals of this cycle."), field="proposals")
-    unfit = [p.id for p in found if p.status is not ProposalStatus.FEASIBLE]
+    taken = set(
+        session.scalars(
+            select(ballot_project_proposals.c.proposal_id).where(ballot_project_proposals.c.proposal_id.in_(ids))
+        )
+    ) if ids else set()
+    unfit = [p.id for p in found if p.status is not ProposalStatus.FEASIBLE or p.id in taken]
     if unfit:
         raise DomainError(
             _l(
-                "Only proposals confirmed feasible can become ballot projects (not proposal %(numbers)s).",
+                "Only proposals confirmed feasible and on no other project can become ballot projects "
+                "(not proposal %(numbers)s).",
                 numbers=", ".join(f"#{number}" for number in unfit),
             ),
             field="proposals",
@@ -148,30 +170,80 @@ def create_project(
     now: datetime,
     proposal_ids: Sequence[int] = (),
 ) -> BallotProject:
-    """A new ballot project, from the given feasible proposals (they go "on the ballot") or directly."""
-    _require_staff(actor, cycle, now)
+    """A new ballot project, from the given feasible proposals or directly.
+
+    Staff's project is confirmed at once and its proposals go "on the ballot"; a budget delegate's is
+    a draft, its proposals staying feasible until staff confirm it (:func:`confirm_project`).
+    """
+    _require_drafter(actor, cycle, now)
     data = _clean(cycle, data)
     proposals = _take_proposals(session, cycle, proposal_ids)
     position = session.scalar(
         select(func.coalesce(func.max(BallotProject.position), 0)).where(BallotProject.cycle_id == cycle.id)
     )
+    staff = permissions.can_confirm_ballot_project(actor)
     project = BallotProject(
-        cycle=cycle, position=position + 1, created_by_id=actor.id, created_at=now, updated_at=now, **vars(data)
+        cycle=cycle,
+        position=position + 1,
+        created_by_id=actor.id,
+        drafted_by_role=Role.STAFF.value if staff else Role.DELEGATE.value,
+        created_at=now,
+        updated_at=now,
+        confirmed_by_id=actor.id if staff else None,
+        confirmed_at=now if staff else None,
+        **vars(data),
     )
     project.proposals = proposals
     session.add(project)
     session.flush()
-    for proposal in proposals:
+    if staff:
+        _put_on_ballot(session, actor, project, now)
+    action = "project.create" if staff else "project.drafted"
+    record_change(session, actor, action, "ballot_project", project.id, None, _snapshot(project), now=now)
+    return project
+
+
+def _put_on_ballot(session: Session, actor: User, project: BallotProject, now: datetime) -> None:
+    for proposal in project.proposals:
         change_status(session, actor, proposal, ProposalStatus.ON_BALLOT, now)
-    record_change(session, actor, "project.create", "ballot_project", project.id, None, _snapshot(project), now=now)
+
+
+def confirm_project(session: Session, actor: User, project: BallotProject, now: datetime) -> BallotProject:
+    """Staff confirm a delegate's draft: it is on the ballot, and so are its proposals."""
+    _require_staff(actor, project.cycle, now)
+    if project.is_confirmed:
+        raise DomainError(_l("This ballot project is already confirmed."))
+    # Reviewed again or merged since the draft was made: it cannot go on the ballot as it is.
+    unfit = [p.id for p in project.proposals if p.status is not ProposalStatus.FEASIBLE]
+    if unfit:
+        raise DomainError(
+            _l(
+                "Proposal %(numbers)s is no longer feasible, so this draft cannot be confirmed: "
+                "remove it and make the project again.",
+                numbers=", ".join(f"#{number}" for number in unfit),
+            )
+        )
+    before = _snapshot(project)
+    project.confirmed_by_id = actor.id
+    project.confirmed_at = now
+    project.updated_at = now
+    session.flush()
+    _put_on_ballot(session, actor, project, now)
+    record_change(session, actor, "project.confirmed", "ballot_project", project.id, before, _snapshot(project), now=now)
     return project
 
 
 def update_project(
     session: Session, actor: User, project: BallotProject, data: ProjectInput, now: datetime
 ) -> bool:
-    """Change a project's texts, cost, district or category; False when nothing changed."""
-    _require_staff(actor, project.cycle, now)
+    """Change a project's texts, cost, district or category; False when nothing changed.
+
+    Staff may change any project (a confirmed one stays confirmed, a draft stays a draft); a budget
+    delegate only a draft.
+    """
+    _require_drafter(actor, project.cycle, now)
+    if project.is_confirmed and not permissions.can_confirm_ballot_project(actor):
+        raise DomainError(_l("Staff have confirmed this ballot project; only staff can change it now."))
     data = _clean(project.cycle, data)
     before = _snapshot(project)
     for name, value in vars(data).items():
@@ -186,10 +258,10 @@ def update_project(
 
 
 def delete_project(session: Session, actor: User, project: BallotProject, now: datetime) -> None:
-    """Remove a project from the ballot; its proposals are feasible again."""
+    """Remove a project (staff): a confirmed one's proposals are feasible again; a draft's stay as they are."""
     _require_staff(actor, project.cycle, now)
     before = _snapshot(project)
-    proposals = list(project.proposals)
+    proposals = list(project.proposals) if project.is_confirmed else []
     project_id = project.id
     session.delete(project)
     session.flush()
@@ -201,12 +273,17 @@ def delete_project(session: Session, actor: User, project: BallotProject, now: d
 # --- Reading ------------------------------------------------------------------------------------
 
 
-def list_projects(session: Session, cycle: Cycle) -> list[BallotProject]:
-    """The cycle's projects in ballot order, with their districts, categories and proposals (two queries)."""
+def list_projects(session: Session, cycle: Cycle, confirmed_only: bool = False) -> list[BallotProject]:
+    """The cycle's projects in ballot order, with their districts, categories and proposals (two queries).
+
+    ``confirmed_only``: the ballot itself, without the drafts waiting for staff.
+    """
+    statement = select(BallotProject).where(BallotProject.cycle_id == cycle.id)
+    if confirmed_only:
+        statement = statement.where(BallotProject.confirmed_at.is_not(None))
     return list(
         session.scalars(
-            select(BallotProject)
-            .where(BallotProject.cycle_id == cycle.id)
+            statement
             .order_by(BallotProject.position, BallotProject.id)
             .options(
                 joinedload(BallotProject.district),
@@ -226,7 +303,8 @@ def get_project(session: Session, cycle: Cycle, project_id: int) -> BallotProjec
 
 
 def feasible_proposals(session: Session, cycle: Cycle) -> list[Proposal]:
-    """The cycle's proposals confirmed feasible and on no project yet: what a project can be made from."""
+    """The cycle's proposals confirmed feasible and on no project (nor draft) yet: what a project can be
+    made from."""
     return list(
         session.scalars(
             select(Proposal)

@@ -128,7 +128,7 @@ def queue_mails(session) -> None:
 
 def reviewed(site: Site) -> Any:
     """A proposal of the shared cycle, assigned to the budget delegate, who drafted its review and
-    suggested merging a duplicate into it; and one ballot project."""
+    suggested merging a duplicate into it; one ballot project, and one the delegate drafted."""
 
     def build(session):
         from pb.db import utcnow
@@ -172,6 +172,13 @@ def reviewed(site: Site) -> Any:
             staff,
             cycle,
             projects.ProjectInput("Youth nights", "Soirées jeunesse", "Drop-in nights.", "Soirées libres.", 5_000_00),
+            now,
+        )
+        projects.create_project(
+            session,
+            delegate,
+            cycle,
+            projects.ProjectInput("Safe walks", "Marches sûres", "Evening walks.", "Marches en soirée.", 3_000_00),
             now,
         )
         session.commit()
@@ -288,6 +295,8 @@ PAGES = [
     PageCase("review-merge-suggested", duplicate_page, user="staff"),
     PageCase("proposal-with-confirmed-review", decided_public_page),
     PageCase("ballot-projects", projects_page("review.list_projects"), user="staff"),
+    PageCase("ballot-projects-delegate", projects_page("review.list_projects"), user="delegate"),
+    PageCase("ballot-project-draft", projects_page("review.create_project"), user="delegate"),
     PageCase("ballot-project-create", projects_page("review.create_project"), user="staff"),
     PageCase("ballot-project-create-errors", projects_page("review.create_project"), user="staff", then=send_empty),
     # Error pages

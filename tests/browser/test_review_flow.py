@@ -1,6 +1,7 @@
 """From proposal to ballot project in the browser: staff assign a budget delegate, the delegate
-drafts the review and suggests merging a duplicate, staff (in French) confirm the review, merge the
-duplicate and turn the proposal into a ballot project. Real CSRF protection, once per database."""
+drafts the review and suggests merging a duplicate, staff (in French) confirm the review and merge
+the duplicate, the delegate drafts a ballot project from the proposal, and staff confirm it. Real
+CSRF protection, once per database."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def submit(page, form_selector: str) -> None:
         page.locator(f"{form_selector} [type=submit]").first.click()
 
 
-def test_a_delegate_reviews_and_staff_confirm_merge_and_make_a_ballot_project(
+def test_a_delegate_reviews_and_drafts_a_ballot_project_and_staff_confirm_and_merge(
     browser, live_server, session, arranged
 ):
     cycle, proposal, duplicate = arranged
@@ -88,7 +89,7 @@ def test_a_delegate_reviews_and_staff_confirm_merge_and_make_a_ballot_project(
     finally:
         delegate_context.close()
 
-    # Staff, in French: confirm the review, merge the duplicate, make the ballot project.
+    # Staff, in French: confirm the review, merge the duplicate.
     staff_context, staff = new_page(browser, live_server, "fr")
     try:
         sign_in(staff, "staff@example.org")
@@ -104,15 +105,39 @@ def test_a_delegate_reviews_and_staff_confirm_merge_and_make_a_ballot_project(
 
         staff.goto(review_path)
         assert "Path lights please" in staff.locator("#merged-heading + ul").inner_text()
-        with staff.expect_navigation():
-            staff.locator("a[href*='/projects/new']").click()
-        assert staff.locator("input[name=title_en]").input_value() == "Lights on the river path"
-        assert staff.locator(f"input[name=proposals][value='{proposal.id}']").is_checked()
-        staff.locator("input[name=title_fr]").fill("Éclairage du sentier riverain")
-        staff.locator("textarea[name=description_en]").fill("Warm LED lights from the bridge to the centre.")
-        staff.locator("textarea[name=description_fr]").fill("Des lampes DEL chaudes du pont au centre.")
-        submit(staff, "main form[method=post]")
+    finally:
+        staff_context.close()
+
+    # The delegate drafts the ballot project from the feasible proposal.
+    delegate_context, delegate = new_page(browser, live_server)
+    try:
+        sign_in(delegate, "delegate@example.org")
+        delegate.goto(review_path)
+        with delegate.expect_navigation():
+            delegate.locator("a[href*='/projects/new']").click()
+        assert delegate.locator("input[name=title_en]").input_value() == "Lights on the river path"
+        assert delegate.locator(f"input[name=proposals][value='{proposal.id}']").is_checked()
+        delegate.locator("input[name=title_fr]").fill("Éclairage du sentier riverain")
+        delegate.locator("textarea[name=description_en]").fill("Warm LED lights from the bridge to the centre.")
+        delegate.locator("textarea[name=description_fr]").fill("Des lampes DEL chaudes du pont au centre.")
+        submit(delegate, "main form[method=post]")
+        assert "Draft by a budget delegate — waiting for staff" in delegate.locator("main table").inner_text()
+        assert delegate.locator("form[action$='/confirm']").count() == 0
+    finally:
+        delegate_context.close()
+    session.expire_all()
+    assert session.get(Proposal, proposal.id).status is ProposalStatus.FEASIBLE  # not on the ballot yet
+
+    # Staff, in French, confirm the draft from the list: it is on the ballot.
+    staff_context, staff = new_page(browser, live_server, "fr")
+    try:
+        sign_in(staff, "staff@example.org")
+        staff.goto(live_server.url_for("review.list_projects", slug=cycle.slug))
+        assert "Ébauche d’une personne déléguée au budget" in staff.locator("main table").inner_text()
+        submit(staff, "form[action$='/confirm']")
+        assert staff.locator(".flash-success").count() == 1
         assert "Éclairage du sentier riverain" in staff.locator("main table").inner_text()
+        assert "Ébauche" not in staff.locator("main table").inner_text()
         assert_accessible(staff, "fr")
     finally:
         staff_context.close()
@@ -122,4 +147,5 @@ def test_a_delegate_reviews_and_staff_confirm_merge_and_make_a_ballot_project(
     merged = session.get(Proposal, duplicate.id)
     assert merged.status is ProposalStatus.MERGED and merged.merged_into_id == proposal.id
     project = session.scalar(select(BallotProject))
+    assert project.is_confirmed and project.drafted_by_role == "delegate"
     assert project.cost_cents == 12_500_00 and [p.id for p in project.proposals] == [proposal.id]

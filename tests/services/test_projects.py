@@ -129,12 +129,115 @@ def test_the_cost_must_fit_the_district_budget(session, staff, now):
     service.create_project(session, staff, cycle, project_input(cycle, district_id=None, cost_cents=60_000_00), now)
 
 
-def test_only_staff_change_projects(session, cycle, make_user, now):
-    for roles in ([], ["delegate"], ["auditor"]):
+def test_residents_and_auditors_make_no_projects(session, cycle, make_user, now):
+    for roles in ([], ["auditor"]):
         user = make_user(f"{'-'.join(roles) or 'resident'}@example.org", roles=roles)
-        with pytest.raises(DomainError, match="Only staff"):
+        with pytest.raises(DomainError, match="Only staff and budget delegates"):
             service.create_project(session, user, cycle, project_input(cycle), now)
     assert count(session) == 0
+
+
+@pytest.fixture
+def delegate(make_user):
+    return make_user("delegate@example.org", roles=["delegate"])
+
+
+def last_action(session) -> str:
+    return session.scalar(select(AuditLogEntry.action).order_by(AuditLogEntry.position.desc()).limit(1))
+
+
+def test_staff_projects_are_confirmed_at_creation(session, cycle, staff, now):
+    project = service.create_project(session, staff, cycle, project_input(cycle), now)
+    assert project.is_confirmed and project.confirmed_by_id == staff.id and project.confirmed_at == now
+    assert project.created_by_id == staff.id and project.drafted_by_role == "staff"
+    with pytest.raises(DomainError, match="already confirmed"):
+        service.confirm_project(session, staff, project, now)
+
+
+def test_a_delegate_drafts_a_project_and_its_proposals_stay_feasible(session, cycle, staff, delegate, author, now):
+    proposal = feasible(session, staff, author, cycle, now)
+    draft = service.create_project(session, delegate, cycle, project_input(cycle), now, [proposal.id])
+    assert not draft.is_confirmed and draft.created_by_id == delegate.id and draft.drafted_by_role == "delegate"
+    assert draft.proposals == [proposal] and proposal.status is ProposalStatus.FEASIBLE
+    assert last_action(session) == "project.drafted"
+    # Taken by the draft: no other project can have it.
+    assert service.feasible_proposals(session, cycle) == []
+    with pytest.raises(DomainError, match="on no other project") as caught:
+        service.create_project(session, staff, cycle, project_input(cycle), now, [proposal.id])
+    assert caught.value.field == "proposals"
+    # Only confirmed projects are the ballot.
+    assert service.list_projects(session, cycle) == [draft]
+    assert service.list_projects(session, cycle, confirmed_only=True) == []
+    # A delegate may also draft one directly.
+    direct = service.create_project(session, delegate, cycle, project_input(cycle), now)
+    assert direct.proposals == [] and not direct.is_confirmed and direct.position == 2
+
+
+def test_staff_confirm_a_draft_and_its_proposals_go_on_the_ballot(session, cycle, staff, delegate, author, now):
+    proposal = feasible(session, staff, author, cycle, now)
+    draft = service.create_project(session, delegate, cycle, project_input(cycle), now, [proposal.id])
+    with pytest.raises(DomainError, match="Only staff"):
+        service.confirm_project(session, delegate, draft, now)
+    assert not draft.is_confirmed and proposal.status is ProposalStatus.FEASIBLE
+    service.confirm_project(session, staff, draft, now)
+    assert draft.is_confirmed and draft.confirmed_by_id == staff.id and draft.created_by_id == delegate.id
+    assert proposal.status is ProposalStatus.ON_BALLOT
+    assert service.list_projects(session, cycle, confirmed_only=True) == [draft]
+    entry = session.scalars(select(AuditLogEntry).order_by(AuditLogEntry.position.desc())).first()
+    assert entry.action == "project.confirmed" and entry.before["confirmed"] is False and entry.after["confirmed"]
+
+
+def test_a_draft_whose_proposal_changed_cannot_be_confirmed(session, cycle, staff, delegate, author, now):
+    proposal = feasible(session, staff, author, cycle, now)
+    draft = service.create_project(session, delegate, cycle, project_input(cycle), now, [proposal.id])
+    review.draft_review(session, staff, proposal, review.ReviewInput(feasibility="not_feasible", public_reason="No."), now)
+    with pytest.raises(DomainError, match=f"#{proposal.id} is no longer feasible"):
+        service.confirm_project(session, staff, draft, now)
+    assert not draft.is_confirmed and proposal.status is ProposalStatus.UNDER_REVIEW
+
+
+def test_delegates_edit_drafts_only_and_staff_edits_keep_the_state(session, cycle, staff, delegate, now):
+    draft = service.create_project(session, delegate, cycle, project_input(cycle), now)
+    assert service.update_project(session, delegate, draft, project_input(cycle, title_en="Brighter path"), now)
+    assert draft.title_en == "Brighter path" and not draft.is_confirmed and last_action(session) == "project.update"
+    assert service.update_project(session, staff, draft, project_input(cycle, title_en="Brighter path", cost_cents=30_000_00), now)
+    assert not draft.is_confirmed  # staff confirm on purpose, not by editing
+    service.confirm_project(session, staff, draft, now)
+    with pytest.raises(DomainError, match="only staff can change it now"):
+        service.update_project(session, delegate, draft, project_input(cycle, title_en="Changed"), now)
+    assert draft.title_en == "Brighter path"
+    assert service.update_project(session, staff, draft, project_input(cycle, title_en="Changed"), now)
+    assert draft.is_confirmed and draft.title_en == "Changed"
+
+
+def test_only_staff_remove_projects_and_a_removed_draft_leaves_its_proposals(
+    session, cycle, staff, delegate, author, now
+):
+    proposal = feasible(session, staff, author, cycle, now)
+    draft = service.create_project(session, delegate, cycle, project_input(cycle), now, [proposal.id])
+    with pytest.raises(DomainError, match="Only staff"):
+        service.delete_project(session, delegate, draft, now)
+    assert count(session) == 1
+    service.delete_project(session, staff, draft, now)
+    assert count(session) == 0 and proposal.status is ProposalStatus.FEASIBLE
+    assert service.feasible_proposals(session, cycle) == [proposal]
+    assert last_action(session) == "project.delete"
+
+
+def test_drafts_are_frozen_once_voting_opens_too(session, cycle, staff, delegate, now):
+    draft = service.create_project(session, delegate, cycle, project_input(cycle), now)
+    voting = cycle.voting_start_at
+    entries = session.scalar(select(func.count(AuditLogEntry.id)))
+    for attempt in (
+        lambda: service.create_project(session, delegate, cycle, project_input(cycle), voting),
+        lambda: service.update_project(session, delegate, draft, project_input(cycle, title_en="Changed"), voting),
+        lambda: service.confirm_project(session, staff, draft, voting),
+        lambda: service.delete_project(session, staff, draft, voting),
+    ):
+        with pytest.raises(DomainError, match="frozen: nothing was changed"):
+            attempt()
+    assert not draft.is_confirmed and draft.title_en == "River path lighting" and count(session) == 1
+    assert session.scalar(select(func.count(AuditLogEntry.id))) == entries
 
 
 def test_the_list_is_frozen_once_voting_opens(session, cycle, staff, now):

@@ -141,9 +141,9 @@ REVIEW_BUDGETS = {
 }
 
 
-def add_reviewed_proposals(session, cycle, staff, count: int) -> None:
+def add_reviewed_proposals(session, cycle, staff, delegate, count: int) -> None:
     """``count`` proposals: each assigned, reviewed and confirmed; every third on a ballot project,
-    every third merged into the first proposal."""
+    every third merged into the first proposal, every third on a budget delegate's draft project."""
     from pb.db import utcnow
     from pb.services import projects, review
     from tests.factories import create_account, make_proposal
@@ -164,6 +164,9 @@ def add_reviewed_proposals(session, cycle, staff, count: int) -> None:
             projects.create_project(session, staff, cycle, data, now, [proposal.id])
         elif number % 3 == 2:
             review.merge_proposal(session, staff, proposal, first.id, "Duplicate.", now)
+        elif number:
+            data = projects.ProjectInput("Draft", "Ébauche", "D", "D", 100_00)
+            projects.create_project(session, delegate, cycle, data, now, [proposal.id])
     session.commit()
 
 
@@ -173,6 +176,7 @@ def test_a_review_page_runs_the_same_few_queries_with_2_proposals_or_12(
 ):
     path, budget = REVIEW_BUDGETS[page]
     staff = log_in(make_user("staff@example.org", roles=["staff"]))
+    delegate = make_user("delegate@example.org", roles=["delegate"])
     cycle = make_cycle(slug="lakeview", phase="proposals")
 
     def queries() -> list[str]:
@@ -181,9 +185,9 @@ def test_a_review_page_runs_the_same_few_queries_with_2_proposals_or_12(
         assert response.status_code == 200
         return statements
 
-    add_reviewed_proposals(session, cycle, staff, 2)
+    add_reviewed_proposals(session, cycle, staff, delegate, 2)
     few = queries()
-    add_reviewed_proposals(session, cycle, staff, 10)
+    add_reviewed_proposals(session, cycle, staff, delegate, 10)
     many = queries()
     assert len(many) == len(few), "\n\n".join(many)
     assert len(many) <= budget, "\n\n".join(many)

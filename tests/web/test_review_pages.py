@@ -272,12 +272,89 @@ def test_a_project_form_shows_each_problem(client, log_in, session, people, cycl
     assert session.scalar(select(func.count(BallotProject.id))) == 0
 
 
-def test_delegates_see_projects_but_cannot_change_them(client, log_in, people, cycle):
+def test_a_delegate_drafts_a_ballot_project_and_staff_confirm_it(client, log_in, session, people, proposal):
+    log_in(people["staff"])
+    _feasible(client, session, proposal)
     log_in(people["delegate"])
-    page = client.get("/review/lakeview/projects", headers=ENGLISH)
-    assert page.status_code == 200 and "Create a ballot project" not in page.text
-    assert client.get("/review/lakeview/projects/new").status_code == 403
-    assert client.post("/review/lakeview/projects/new", data=PROJECT_FORM).status_code == 403
+    review_page = client.get(page_of(proposal), headers=ENGLISH).text
+    assert f"/review/lakeview/projects/new?proposal={proposal.id}" in review_page
+    listing = client.get("/review/lakeview/projects", headers=ENGLISH).text
+    assert "Create a ballot project" in listing
+    form = client.get(f"/review/lakeview/projects/new?proposal={proposal.id}", headers=ENGLISH).text
+    assert "draft until staff confirm it" in form and 'value="Lights on the path"' in form
+    # Fields not on the form are ignored: it is a draft of this cycle, made by the delegate.
+    response = client.post(
+        "/review/lakeview/projects/new",
+        data={
+            **PROJECT_FORM,
+            "title_en": SCRIPT,
+            "proposals": str(proposal.id),
+            "confirmed_at": "2026-01-01T00:00:00",
+            "confirmed_by_id": str(people["staff"].id),
+            "drafted_by_role": "staff",
+            "cycle_id": "99",
+        },
+        headers=ENGLISH,
+    )
+    assert response.status_code == 302
+    session.expire_all()
+    project = session.scalar(select(BallotProject))
+    assert not project.is_confirmed and project.drafted_by_role == "delegate"
+    assert project.created_by_id == people["delegate"].id and project.cycle_id == proposal.cycle_id
+    assert proposal.status is ProposalStatus.FEASIBLE  # not on the ballot until staff confirm
+    listing = client.get("/review/lakeview/projects", headers=ENGLISH).text
+    assert "Draft by a budget delegate — waiting for staff" in listing
+    assert SCRIPT not in listing and "&lt;script&gt;" in listing
+    assert f"/projects/{project.id}/confirm" not in listing and f"/projects/{project.id}/delete" not in listing
+    edit = f"/review/lakeview/projects/{project.id}"
+    assert client.post(edit, data=PROJECT_FORM).status_code == 302  # a delegate edits a draft
+    # ... but neither confirms nor removes it.
+    assert client.post(f"{edit}/confirm").status_code == 403
+    assert client.post(f"{edit}/delete").status_code == 403
+    session.expire_all()
+    project = session.scalar(select(BallotProject))
+    assert project.title_en == "River path lighting" and not project.is_confirmed
+
+    log_in(people["staff"])
+    listing = client.get("/review/lakeview/projects", headers=ENGLISH).text
+    assert f"/projects/{project.id}/confirm" in listing and "Confirm River path lighting" in listing
+    assert client.post(f"{edit}/confirm", headers=ENGLISH).status_code == 302
+    session.expire_all()
+    project = session.scalar(select(BallotProject))
+    assert project.is_confirmed and project.confirmed_by_id == people["staff"].id
+    assert project.proposals[0].status is ProposalStatus.ON_BALLOT
+    listing = client.get("/review/lakeview/projects", headers=ENGLISH).text
+    assert "is confirmed: it is on the ballot" in listing and "waiting for staff" not in listing
+    actions = set(session.scalars(select(AuditLogEntry.action)))
+    assert {"project.drafted", "project.update", "project.confirmed"} <= actions
+
+    # Confirmed: the delegate can no longer change it.
+    log_in(people["delegate"])
+    assert client.get(edit).status_code == 403
+    assert client.post(edit, data={**PROJECT_FORM, "title_en": "Changed"}).status_code == 403
+    listing = client.get("/review/lakeview/projects", headers=ENGLISH).text
+    assert f'href="{edit}"' not in listing
+
+
+def test_residents_cannot_reach_ballot_projects(client, log_in, session, people, cycle):
+    from pb.db import utcnow
+    from pb.services.projects import ProjectInput, create_project
+
+    project = create_project(session, people["delegate"], cycle, ProjectInput("A", "A", "B", "B", 100), utcnow())
+    session.commit()
+    log_in(people["resident"])
+    base = "/review/lakeview/projects"
+    for path in (base, f"{base}/new", f"{base}/{project.id}"):
+        assert client.get(path).status_code == 403
+    for path in (f"{base}/new", f"{base}/{project.id}", f"{base}/{project.id}/confirm", f"{base}/{project.id}/delete"):
+        assert client.post(path, data=PROJECT_FORM).status_code == 403
+    session.expire_all()
+    assert not session.scalar(select(BallotProject)).is_confirmed
+
+    log_in(people["staff"])
+    response = client.post(f"{base}/{project.id}/delete", headers=ENGLISH, follow_redirects=True)
+    assert "The draft ballot project was removed." in response.text
+    assert session.scalar(select(func.count(BallotProject.id))) == 0
 
 
 def test_the_project_list_is_frozen_once_voting_opens(client, log_in, session, people, make_cycle):
