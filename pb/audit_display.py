@@ -21,7 +21,16 @@ from babel.numbers import format_percent
 from flask_babel import lazy_gettext as _l
 
 from pb.i18n import current_locale, local_datetime, money
-from pb.labels import ACTION_LABELS, BALLOT_TYPE_NAMES, PHASE_NAMES, RULE_TITLES, datetime_pattern
+from pb.labels import (
+    ACTION_LABELS,
+    BALLOT_TYPE_NAMES,
+    COMPLETION_LABELS,
+    PHASE_NAMES,
+    RULE_TITLES,
+    TIE_BREAK_LABELS,
+    UTILITY_LABELS,
+    datetime_pattern,
+)
 from pb.models import Role
 from pb.services.accounts import ROLE_LABELS, ROLE_ORDER
 
@@ -87,25 +96,6 @@ FIELD_LABELS = {
     "confirmed": _l("Confirmed by staff"),
 }
 
-UTILITY_LABELS = {
-    "cost": _l("Cost: a voter values a project at its cost"),
-    "cardinality": _l("Count: a voter values each project on their ballot equally"),
-    "score": _l("Score: points or rank positions"),
-    "score-cost": _l("Score times cost"),
-}
-COMPLETION_LABELS = {
-    "none": _l("None"),
-    "greedy": _l("Spend what is left on the most supported projects that still fit"),
-    "add1": _l("Spend the leftover money fairly: raise every voter’s equal share until the budget is used"),
-    "add1-greedy": _l("Spend the leftover money fairly, then on the most supported projects that still fit"),
-}
-TIE_BREAK_LABELS = {
-    "cost": _l(
-        "Cheaper project first, then more supporters, then a draw by lot with the cycle’s public number"
-    ),
-    "id": _l("Project number order"),
-    "refuse": _l("Do not break ties: counting stops and names the tied projects"),
-}
 NAMED_VALUES: dict[str, Mapping[Any, Any]] = {
     "ballot_type": {kind.value: label for kind, label in BALLOT_TYPE_NAMES.items()},
     "tally_rule": RULE_TITLES,

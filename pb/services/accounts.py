@@ -40,6 +40,7 @@ from pb.passwords import (
 )
 from pb.services.audit import record_change
 from pb.services.errors import DomainError
+from pb.textsearch import like_pattern
 
 ROLE_ORDER = (Role.RESIDENT, Role.DELEGATE, Role.STAFF, Role.AUDITOR, Role.ADMIN)
 GRANTABLE_ROLES = (Role.DELEGATE, Role.STAFF, Role.AUDITOR, Role.ADMIN)
@@ -435,11 +436,6 @@ def reactivate_account(session: Session, actor: User, user: User, reason: str) -
     record_change(session, actor, "account.reactivate", "user", user.id, {"active": False}, after)
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def search_accounts(
     session: Session, text: str = "", limit: int = 50, offset: int = 0
 ) -> tuple[list[User], int]:
@@ -447,7 +443,7 @@ def search_accounts(
     query = select(User)
     text = text.strip()
     if text:
-        pattern = _like_pattern(text.lower())
+        pattern = like_pattern(text.lower())
         query = query.where(
             or_(User.email.like(pattern, escape="\\"), User.display_name.ilike(pattern, escape="\\"))
         )
