@@ -8,6 +8,7 @@ never evaluates a translation, so it runs without a request.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 FORM = ""  # the key of messages about the whole form rather than one field
@@ -42,3 +43,20 @@ class DomainError(ValueError):
     def messages(self) -> list[str]:
         """Every message, evaluated (in the current language when one is active)."""
         return [str(message) for messages in self.errors.values() for message in messages]
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in a message's parameters, formatted when the message is shown, in the reader's language."""
+
+    cents: int
+    currency: str = "CAD"
+
+    def __str__(self) -> str:
+        from flask import has_app_context
+
+        from pb.i18n import money
+
+        if not has_app_context():  # the command line, a test
+            return f"{self.cents // 100}.{self.cents % 100:02d} {self.currency}"
+        return money(self.cents, self.currency)

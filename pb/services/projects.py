@@ -35,7 +35,7 @@ from pb.models import (
 )
 from pb.services import phases
 from pb.services.audit import record_change
-from pb.services.errors import DomainError
+from pb.services.errors import DomainError, Money
 from pb.services.proposals import change_status
 
 
@@ -51,23 +51,6 @@ class ProjectInput:
     cost_cents: int | None
     district_id: int | None = None  # None: city-wide
     category_id: int | None = None
-
-
-@dataclass(frozen=True)
-class _Money:
-    """An amount formatted when the message is shown, in the reader's language."""
-
-    cents: int
-    currency: str
-
-    def __str__(self) -> str:
-        from flask import has_app_context
-
-        from pb.i18n import money
-
-        if not has_app_context():  # the command line, a test
-            return f"{self.cents // 100}.{self.cents % 100:02d} {self.currency}"
-        return money(self.cents, self.currency)
 
 
 def _require_staff(actor: User, cycle: Cycle, now: datetime) -> None:
@@ -120,7 +103,7 @@ def _clean(cycle: Cycle, data: ProjectInput) -> ProjectInput:
         limit = budget_limit(cycle, data.district_id)
         if limit is not None and data.cost_cents > limit:
             errors["cost"] = [
-                _l("The cost is more than the budget it draws on (%(budget)s).", budget=_Money(limit, cycle.currency))
+                _l("The cost is more than the budget it draws on (%(budget)s).", budget=Money(limit, cycle.currency))
             ]
     if errors:
         raise DomainError(errors=errors)
