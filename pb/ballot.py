@@ -5,11 +5,15 @@ has a canonical JSON form (:meth:`BallotConfig.to_json`: sorted keys, no spaces,
 configurations give equal bytes) that :meth:`BallotConfig.from_json` reads back. Standard library
 only, so that models, services, forms and the offline tools can all import it; the conversion to
 :mod:`pb.tally`'s ballot limits and rule is in :mod:`pb.services.results`, the one bridge to the tally.
+
+:class:`Choices` is one voter's valid ballot, with its canonical JSON form, here for the same
+reason: the offline auditor reads the ballot log without Flask.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from enum import StrEnum
 from typing import Any
@@ -141,3 +145,97 @@ _TYPES: dict[str, type] = {
     "allow_revision": bool,
     "tie_break_seed": int,
 }
+
+
+# --- A voter's choices ------------------------------------------------------------------------
+
+_CHOICE_KEYS = {"type", "projects"}
+_CUMULATIVE_KEYS = {"type", "projects", "points"}
+
+
+@dataclass(frozen=True)
+class Choices:
+    """A valid ballot in its one canonical form (what the ballot log stores and the auditor reads).
+
+    ``projects`` are project ids: sorted ascending, except on a ranked ballot, where they are in the
+    voter's order, best first. A cumulative ballot lists the projects given points (sorted) and
+    their ``points``, in the same order, each at least 1; other ballots have no points. No project
+    appears twice. An empty ballot (no projects) is a blank ballot. Making a value that breaks one
+    of these raises ``ValueError``; :func:`pb.services.ballot_rules.validate` says which rule of a
+    cycle a voter's form breaks.
+    """
+
+    ballot_type: BallotType
+    projects: tuple[int, ...]
+    points: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        try:
+            kind = BallotType(self.ballot_type)
+        except ValueError:
+            raise ValueError(f"choices: unknown ballot type {self.ballot_type!r}") from None
+        object.__setattr__(self, "ballot_type", kind)
+        object.__setattr__(self, "projects", tuple(self.projects))
+        object.__setattr__(self, "points", tuple(self.points))
+        if not all(type(pid) is int and pid >= 0 for pid in self.projects):
+            raise ValueError("choices: project ids are integers, 0 or more")
+        if len(set(self.projects)) != len(self.projects):
+            raise ValueError("choices: a project appears twice")
+        if kind is not BallotType.RANKED and list(self.projects) != sorted(self.projects):
+            raise ValueError("choices: projects are sorted (only a ranked ballot keeps the voter's order)")
+        if kind is BallotType.CUMULATIVE:
+            if len(self.points) != len(self.projects):
+                raise ValueError("choices: one number of points for each project")
+            if not all(type(p) is int and p >= 1 for p in self.points):
+                raise ValueError("choices: points are integers, 1 or more")
+        elif self.points:
+            raise ValueError("choices: only a cumulative ballot has points")
+
+    def is_empty(self) -> bool:
+        """A blank ballot: no project chosen, ranked or given points."""
+        return not self.projects
+
+    def total_cost(self, costs: Mapping[int, int]) -> int:
+        """The cost of the chosen projects together, from each project's cost by id."""
+        return sum(costs[pid] for pid in self.projects)
+
+    def points_by_project(self) -> dict[int, int]:
+        """Cumulative ballots: each project's points; other ballots: 1 for each chosen project."""
+        if self.ballot_type is BallotType.CUMULATIVE:
+            return dict(zip(self.projects, self.points, strict=True))
+        return dict.fromkeys(self.projects, 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": self.ballot_type.value, "projects": list(self.projects)}
+        if self.ballot_type is BallotType.CUMULATIVE:
+            data["points"] = list(self.points)
+        return data
+
+    def to_json(self) -> str:
+        """The canonical JSON text: sorted keys, no spaces; equal choices give equal text."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Choices:
+        """Read :meth:`to_json`'s text back; any other text (even the same ballot spaced or ordered
+        otherwise) raises ``ValueError``."""
+        if not isinstance(text, str):
+            raise ValueError("choices: not text")
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as error:  # numbers too long to read, nesting too deep
+            raise ValueError("choices: not JSON") from error
+        if not isinstance(data, dict):
+            raise ValueError("choices: not a JSON object")
+        keys = _CUMULATIVE_KEYS if data.get("type") == BallotType.CUMULATIVE.value else _CHOICE_KEYS
+        if set(data) != keys:
+            raise ValueError(f"choices: the keys are {', '.join(sorted(keys))}")
+        if not isinstance(data["type"], str) or not isinstance(data["projects"], list):
+            raise ValueError("choices: type is text and projects a list")
+        points = data.get("points", [])
+        if not isinstance(points, list):
+            raise ValueError("choices: points are a list")
+        choices = cls(data["type"], tuple(data["projects"]), tuple(points))
+        if choices.to_json() != text:
+            raise ValueError("choices: not in the canonical form")
+        return choices
