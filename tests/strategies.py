@@ -231,3 +231,28 @@ def ballot_configs(valid: bool = False) -> st.SearchStrategy:
         return config.normalized() if valid else config
 
     return draw()
+
+
+@st.composite
+def ballot_choices(draw, ballot_type=None):
+    """A valid :class:`pb.ballot.Choices` of any (or the given) ballot type, with small ids."""
+    from pb.ballot import BallotType, Choices
+
+    kind = draw(st.sampled_from(BallotType)) if ballot_type is None else BallotType(ballot_type)
+    ids = draw(st.lists(st.integers(min_value=0, max_value=10**12), unique=True, max_size=8))
+    if kind is BallotType.RANKED:
+        return Choices(kind, tuple(ids))
+    ids = sorted(ids)
+    if kind is BallotType.CUMULATIVE:
+        points = draw(st.lists(st.integers(min_value=1, max_value=10**9), min_size=len(ids), max_size=len(ids)))
+        return Choices(kind, tuple(ids), tuple(points))
+    return Choices(kind, tuple(ids))
+
+
+# Form values as an attacker sends them: any text (NUL, lone surrogates), huge numbers and strings.
+junk_text = (
+    st.text(st.characters(codec=None, exclude_categories=()), max_size=30)
+    | st.sampled_from(["", " ", "\x00", "1\x00", "\ud800", "-1", "+1", "1.5", "1e3", "٣", "0x10", " 2 "])
+    | st.integers(min_value=-(10**40), max_value=10**40).map(str)
+    | st.sampled_from(["9" * 100_000, "1" * 19, "0" * 99_999 + "1", "x" * 100_000])
+)

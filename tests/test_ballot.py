@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pb.ballot import FIELDS, BallotConfig, BallotType
+from pb.ballot import FIELDS, BallotConfig, BallotType, Choices
 from pb.services.results import TallyRule, tally_limits, tally_rule
 from pb.tally import BallotKind, BallotLimits, Election, TieBreak, TieBreakMethod, UnresolvedTie
 from tests.factories import make_cycle
-from tests.strategies import ballot_configs
+from tests.strategies import ballot_choices, ballot_configs, junk_text
 
 
 @given(ballot_configs())
@@ -121,3 +121,73 @@ def test_a_cycle_gives_its_configuration(session):
         tie_break_seed=77,
     )
     assert BallotConfig.from_json(config.to_json()) == config
+
+
+# --- Choices ------------------------------------------------------------------------------------
+
+
+@given(ballot_choices())
+def test_choices_read_back_from_their_json_form(choices):
+    text = choices.to_json()
+    assert Choices.from_json(text) == choices
+    assert text.isascii()
+    assert text == json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"))
+
+
+def test_the_json_form_of_each_ballot_type():
+    assert Choices(BallotType.KNAPSACK, (3, 7)).to_json() == '{"projects":[3,7],"type":"knapsack"}'
+    assert Choices(BallotType.RANKED, (7, 3)).to_json() == '{"projects":[7,3],"type":"ranked"}'
+    assert (
+        Choices(BallotType.CUMULATIVE, (3, 7), (2, 8)).to_json()
+        == '{"points":[2,8],"projects":[3,7],"type":"cumulative"}'
+    )
+    assert Choices(BallotType.APPROVAL, ()).to_json() == '{"projects":[],"type":"approval"}'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "null",
+        "[]",
+        '{"projects":[3,7]}',
+        '{"projects":[7,3],"type":"knapsack"}',  # not sorted
+        '{"projects":[3,3],"type":"ranked"}',  # twice
+        '{"projects":[3, 7],"type":"knapsack"}',  # not canonical spacing
+        '{"type":"knapsack","projects":[3,7]}',  # keys not sorted
+        '{"projects":[3,7],"type":"plurality"}',
+        '{"projects":[3.0],"type":"approval"}',
+        '{"projects":[true],"type":"approval"}',
+        '{"projects":["3"],"type":"approval"}',
+        '{"projects":[-3],"type":"approval"}',
+        '{"projects":[3],"type":"approval","points":[1]}',
+        '{"points":[0],"projects":[3],"type":"cumulative"}',
+        '{"points":[1,2],"projects":[3],"type":"cumulative"}',
+        '{"points":[1.5],"projects":[3],"type":"cumulative"}',
+        '{"projects":[3],"type":"cumulative"}',
+        '{"projects":[3],"type":"approval","type":"approval"}',
+        '{"projects":[NaN],"type":"approval"}',
+        '{"projects":[' + "1" * 5000 + '],"type":"approval"}',
+        "[" * 100_000,
+    ],
+)
+def test_damaged_choices_are_refused(text):
+    with pytest.raises(ValueError):
+        Choices.from_json(text)
+
+
+@given(junk_text)
+def test_any_text_is_choices_or_a_value_error(text):
+    try:
+        choices = Choices.from_json(text)
+    except ValueError:
+        return
+    assert choices.to_json() == text
+
+
+def test_choices_know_their_cost_and_whether_they_are_blank():
+    choices = Choices(BallotType.KNAPSACK, (3, 7))
+    assert choices.total_cost({3: 100, 7: 250, 9: 1}) == 350
+    assert not choices.is_empty()
+    assert Choices(BallotType.CUMULATIVE, ()).is_empty()
+    assert Choices(BallotType.CUMULATIVE, (3, 7), (2, 8)).points_by_project() == {3: 2, 7: 8}
