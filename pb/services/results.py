@@ -1,16 +1,33 @@
 """The one bridge between pb's database rows and :mod:`pb.tally` (no other web or service module imports it).
 
 It lists the counting rules on offer (with the utilities, completions and tie-breaks each takes),
-and turns a cycle's :class:`~pb.ballot.BallotConfig` into the tally's ballot limits and rule.
+turns a cycle's :class:`~pb.ballot.BallotConfig` into the tally's ballot limits and rule, and
+voters' :class:`~pb.ballot.Choices` into the tally's ballots and election.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-from pb.ballot import BallotConfig, BallotType
-from pb.tally import RULES, BallotKind, BallotLimits, Election, Outcome, TieBreak, TieBreakMethod, tally
+from pb.ballot import BallotConfig, BallotType, Choices
+from pb.tally import (
+    RULES,
+    ApprovalBallot,
+    Ballot,
+    BallotKind,
+    BallotLimits,
+    CumulativeBallot,
+    Election,
+    Outcome,
+    Project,
+    RankedBallot,
+    TieBreak,
+    TieBreakMethod,
+    Vote,
+    tally,
+)
 
 # The tie-breaks on offer, the default first.
 TIE_BREAKS: tuple[str, ...] = (
@@ -87,6 +104,42 @@ def tally_limits(config: BallotConfig, budget: int | Fraction) -> BallotLimits:
         max_length=high,
         min_sum_cost=None if not share else Fraction(budget) * share / 100,
         max_sum_cost=budget,
+    )
+
+
+def tally_ballot(choices: Choices) -> Ballot:
+    """The tally's ballot for a voter's choices (project ids become the tally's text ids)."""
+    ids = tuple(str(pid) for pid in choices.projects)
+    kind = ballot_kind(choices.ballot_type)
+    if kind is BallotKind.RANKED:
+        return RankedBallot(ids)
+    if kind is BallotKind.CUMULATIVE:
+        return CumulativeBallot(tuple(zip(ids, choices.points, strict=True)))
+    return ApprovalBallot(frozenset(ids))
+
+
+def tally_election(
+    config: BallotConfig, budget_cents: int, costs: Mapping[int, int], ballots: Iterable[Choices]
+) -> Election:
+    """The election to count: the projects (id -> cost in cents), the budget, and one vote for each
+    ballot, numbered in order (ballots carry no voter), with the cycle's ballot kind and limits.
+
+    Every ballot must be of the cycle's type and name only projects of ``costs``.
+    """
+    projects = tuple(Project(str(pid), cost) for pid, cost in sorted(costs.items()))
+    votes = []
+    for number, choices in enumerate(ballots, start=1):
+        if choices.ballot_type is not BallotType(config.ballot_type):
+            raise ValueError(f"ballot {number} is {choices.ballot_type.value}, not {config.ballot_type}")
+        if not set(choices.projects) <= costs.keys():
+            raise ValueError(f"ballot {number} names a project that is not counted")
+        votes.append(Vote(str(number), tally_ballot(choices)))
+    return Election(
+        budget_cents,
+        projects,
+        tuple(votes),
+        ballot_kind(config.ballot_type),
+        tally_limits(config, budget_cents),
     )
 
 
