@@ -321,7 +321,7 @@ def test_the_messages_are_in_french(app):
         messages = caught.value.messages()
         lines = [str(line) for line in describe_limits(config, BUDGET)]
     assert messages[0] == "Ce bulletin n’offre pas ce projet."
-    assert "« Project 3 »" in messages[1]
+    assert "«\u00a0Project 3\u00a0»" in messages[1]
     assert "12\u00a0000,00\u00a0$" in messages[3]
     assert all(message != english for message, english in zip(messages, caught.value.messages(), strict=True))
     assert len(lines) == 3 and "50\u00a0%" in lines[1]
