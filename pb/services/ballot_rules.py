@@ -110,6 +110,7 @@ class _Reader:
         self.offered = {option.id: option for option in options}
         self.errors: list[LazyString] = []
         self.unknown = False
+        self.repeated: set[int] = set()  # said once per project, however often it was sent
 
     def option(self, text: object) -> Option | None:
         option = self.offered.get(_number(text))  # type: ignore[arg-type]
@@ -118,7 +119,9 @@ class _Reader:
         return option
 
     def twice(self, option: Option) -> None:
-        self.errors.append(_l("You chose %(project)s more than once.", project=_name(option)))
+        if option.id not in self.repeated:
+            self.repeated.add(option.id)
+            self.errors.append(_l("You chose %(project)s more than once.", project=_name(option)))
 
     def selected(self, values: Iterable[str]) -> list[int]:
         chosen: dict[int, Option] = {}

@@ -270,6 +270,9 @@ def test_any_form_gives_choices_or_a_domain_error(config, selected, ranks, point
 def test_a_huge_form_gives_one_message_per_rule():
     raw = RawChoices(selected=("x" * 100_000, *(str(n) for n in range(100, 100_100))))
     assert refused(APPROVAL, raw) == ["This ballot does not offer that project."]
+    again = RawChoices(selected=("1",) * 100_000, ranks={" " * n + "1": "1" for n in range(10_000)})
+    assert refused(APPROVAL, again) == ["You chose “Project 1” more than once."]
+    assert refused(RANKED, again) == ["You chose “Project 1” more than once."]
 
 
 # --- What the ballot page says -------------------------------------------------------------------
