@@ -231,3 +231,27 @@ def ballot_configs(valid: bool = False) -> st.SearchStrategy:
         return config.normalized() if valid else config
 
     return draw()
+
+
+# --- Voter codes (pb.voter_codes) ---------------------------------------------------------------
+
+
+def voter_codes() -> st.SearchStrategy[str]:
+    """A normalized voter code: 16 characters of the code alphabet (not necessarily a drawn one)."""
+    from pb.voter_codes import ALPHABET, LENGTH
+
+    return st.text(ALPHABET, min_size=LENGTH, max_size=LENGTH)
+
+
+@st.composite
+def typed_codes(draw, code: str | None = None) -> tuple[str, str]:
+    """``(code, typed)``: a code and one way a person may type or paste it, with any case, spaces,
+    dashes and invisible characters between its characters and around it."""
+    if code is None:
+        code = draw(voter_codes())
+    separators = st.text(" \t\n-\u2013\u2014\u00a0\u202f\u200b\ufeff", max_size=2)
+    parts = [draw(separators)]
+    for character in code:
+        parts.append(character.lower() if draw(st.booleans()) else character)
+        parts.append(draw(separators))
+    return code, "".join(parts)
