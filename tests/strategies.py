@@ -256,3 +256,27 @@ junk_text = (
     | st.integers(min_value=-(10**40), max_value=10**40).map(str)
     | st.sampled_from(["9" * 100_000, "1" * 19, "0" * 99_999 + "1", "x" * 100_000])
 )
+
+
+# --- Voter codes (pb.voter_codes) ---------------------------------------------------------------
+
+
+def voter_codes() -> st.SearchStrategy[str]:
+    """A normalized voter code: 16 characters of the code alphabet (not necessarily a drawn one)."""
+    from pb.voter_codes import ALPHABET, LENGTH
+
+    return st.text(ALPHABET, min_size=LENGTH, max_size=LENGTH)
+
+
+@st.composite
+def typed_codes(draw, code: str | None = None) -> tuple[str, str]:
+    """``(code, typed)``: a code and one way a person may type or paste it, with any case, spaces,
+    dashes and invisible characters between its characters and around it."""
+    if code is None:
+        code = draw(voter_codes())
+    separators = st.text(" \t\n-\u2013\u2014\u00a0\u202f\u200b\ufeff", max_size=2)
+    parts = [draw(separators)]
+    for character in code:
+        parts.append(character.lower() if draw(st.booleans()) else character)
+        parts.append(draw(separators))
+    return code, "".join(parts)

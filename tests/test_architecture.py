@@ -43,8 +43,9 @@ STDLIB_ONLY = [
     PACKAGE / "hashchain.py",
     PACKAGE / "ballot.py",
     PACKAGE / "values.py",
+    PACKAGE / "voter_codes.py",
 ]
-STDLIB_ONLY_PB = ("pb.tally", "pb.hashchain", "pb.ballot", "pb.values")
+STDLIB_ONLY_PB = ("pb.tally", "pb.hashchain", "pb.ballot", "pb.values", "pb.voter_codes")
 
 
 @pytest.mark.parametrize("path", STDLIB_ONLY, ids=lambda p: str(p.relative_to(PACKAGE)))
