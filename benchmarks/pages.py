@@ -18,6 +18,7 @@ when it ends, however it ends.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import os
 import re
@@ -69,6 +70,11 @@ PAGES = (
 )
 PROPOSALS = {"proposals": 5000, "supports": 100_000, "comments": 50_000}
 
+def voting_key(audit_key: str) -> str:
+    """The run's voting key: one for the seeding and the servers, so seeded voter codes work."""
+    return hashlib.sha256(b"bench voting key " + audit_key.encode()).hexdigest()
+
+
 def seed(database_url: str, cycles: int, secret_key: str, audit_key: str) -> None:
     """The Lakeview demo, then finished cycles like its 2025 one, four months apart, up to ``cycles``.
 
@@ -85,7 +91,13 @@ def seed(database_url: str, cycles: int, secret_key: str, audit_key: str) -> Non
     schema.upgrade(engine)
     engine.dispose()
     app = create_app(
-        {"ENV": "development", "DATABASE_URL": database_url, "SECRET_KEY": secret_key, "AUDIT_KEY": audit_key}
+        {
+            "ENV": "development",
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": secret_key,
+            "AUDIT_KEY": audit_key,
+            "VOTING_KEY": voting_key(audit_key),
+        }
     )
     logging.getLogger("pb.audit").setLevel(logging.WARNING)  # not a line per seeded cycle
     with app.app_context(), app.extensions["pb.db"].session_factory() as session:
@@ -216,6 +228,7 @@ def pb_environment(code: Path, database_url: str, options, secret_key: str, audi
         PB_ENV="production",
         PB_SECRET_KEY=secret_key,
         PB_AUDIT_KEY=audit_key,
+        PB_VOTING_KEY=voting_key(audit_key),
         PB_DATABASE_URL=database_url,
         PB_TRUSTED_HOSTS="127.0.0.1,localhost",
         PB_RATELIMIT_STORAGE_URI=options.redis,

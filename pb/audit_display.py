@@ -92,6 +92,11 @@ FIELD_LABELS = {
     "max_proposals_per_resident": _l("Most proposals each resident may make"),
     "allow_citywide_proposals": _l("Residents may propose city-wide projects"),
     "deliberation_during_proposals": _l("Residents may comment on and support proposals while submission is open"),
+    "vote_with_codes": _l("Residents may vote with a one-time voter code"),
+    "vote_with_accounts": _l("Residents may vote with an account that staff confirmed"),
+    "min_voting_age": _l("Minimum age to vote"),
+    "noncitizens_may_vote": _l("Residents who are not citizens may vote"),
+    "fixed_project_order": _l("Show the projects in the order set here, not in a random order per voter"),
     # Ballot projects.
     "confirmed": _l("Confirmed by staff"),
 }

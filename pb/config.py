@@ -96,6 +96,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("app", "env", _choice(*ENVIRONMENTS), "production"),
     Setting("app", "secret_key", _text, None),
     Setting("app", "audit_key", _text, None),
+    # The voting secrets (voter codes, registry identifiers, ballot nonces) are keyed hashes under keys
+    # derived from this one; like the audit key it lives outside the database.
+    Setting("app", "voting_key", _text, None),
     Setting("app", "database_url", _text, "sqlite:///instance/pb.sqlite3"),
     Setting("app", "default_locale", _choice("en_CA", "fr_CA"), "en_CA"),
     Setting("app", "max_content_length", _integer, 12 * 1024 * 1024),
@@ -117,6 +120,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("limits", "ratelimit_storage_uri", _text, "memory://"),
     Setting("limits", "sign_in_rate_limit", _text, "10 per minute"),
     Setting("limits", "account_rate_limit", _text, "20 per hour"),
+    # Wrong voter codes (right ones cost nothing): per visitor address, and per code prefix from any address.
+    Setting("limits", "voter_code_rate_limit", _text, "10 per minute; 60 per hour"),
+    Setting("limits", "voter_code_prefix_rate_limit", _text, "20 per hour"),
     # Residents; "staff" is any account holding a role besides resident (staff, auditor, admin).
     Setting("sessions", "session_idle_minutes", _positive_integer, 120),
     Setting("sessions", "session_lifetime_hours", _positive_integer, 30 * 24),
@@ -190,10 +196,13 @@ def load_settings(
             # Links in e-mails are built from the request's host, so production must pin it.
             raise ConfigError("missing setting app.trusted_hosts (PB_TRUSTED_HOSTS): required in production")
         _check_audit_key(values)
+        _check_voting_key(values)
     elif not values["SECRET_KEY"]:
         values["SECRET_KEY"] = DEVELOPMENT_SECRET_KEY
     if not values["AUDIT_KEY"]:  # development and tests only: production stopped above
         values["AUDIT_KEY"] = derived_audit_key(values["SECRET_KEY"])
+    if not values["VOTING_KEY"]:  # development and tests only: production stopped above
+        values["VOTING_KEY"] = derived_voting_key(values["SECRET_KEY"])
     if values["MAX_CONTENT_LENGTH"] <= 0:
         raise ConfigError("invalid setting app.max_content_length (PB_MAX_CONTENT_LENGTH): must be positive")
 
@@ -204,6 +213,26 @@ def load_settings(
 def derived_audit_key(secret_key: str) -> str:
     """The audit key development and tests use when none is set (never production)."""
     return hmac.new(secret_key.encode(), b"pb audit log key", hashlib.sha256).hexdigest()
+
+
+def derived_voting_key(secret_key: str) -> str:
+    """The voting key development and tests use when none is set (never production)."""
+    return hmac.new(secret_key.encode(), b"pb voting key", hashlib.sha256).hexdigest()
+
+
+def _check_voting_key(values: dict[str, Any]) -> None:
+    """The voting key must live outside the database and apart from the other keys."""
+    key = values["VOTING_KEY"]
+    if not key:
+        raise ConfigError("missing setting app.voting_key (PB_VOTING_KEY): required in production")
+    if "change-me" in key.lower():
+        raise ConfigError("invalid setting app.voting_key (PB_VOTING_KEY): replace the example value")
+    if len(key) < 32:
+        raise ConfigError("invalid setting app.voting_key (PB_VOTING_KEY): use at least 32 random characters")
+    if key in (values["SECRET_KEY"], values["AUDIT_KEY"]):
+        raise ConfigError(
+            "invalid setting app.voting_key (PB_VOTING_KEY): use a key other than app.secret_key and app.audit_key"
+        )
 
 
 def _check_audit_key(values: dict[str, Any]) -> None:

@@ -83,11 +83,17 @@ class Database:
 
 def init_database(app: Flask) -> None:
     from pb.services.audit import AUDIT_KEY_INFO
+    from pb.services.voting import VOTING_KEY_INFO
 
     engine = make_engine(app.config["DATABASE_URL"])
     factory = make_session_factory(engine)
     # The audit log's key travels with every session, never into the database.
-    factory.configure(info={AUDIT_KEY_INFO: app.config["AUDIT_KEY"].encode()})
+    factory.configure(
+        info={
+            AUDIT_KEY_INFO: app.config["AUDIT_KEY"].encode(),
+            VOTING_KEY_INFO: app.config["VOTING_KEY"].encode(),
+        }
+    )
     app.extensions["pb.db"] = Database(engine, factory)
     # The clock of every request (``pb.web.request_now``); tests replace it to move time.
     app.extensions.setdefault("pb.clock", utcnow)

@@ -172,6 +172,11 @@ def can_flag(user: User | None, subject: Proposal | Comment) -> bool:
     return can_take_part(user) and not subject.is_hidden
 
 
+def can_manage_voters(user: User | None) -> bool:
+    """Issue voter codes, confirm voters, void a misused ballot, close voting: staff."""
+    return is_moderator(user)
+
+
 def can_moderate(user: User | None) -> bool:
     """Hide and restore proposals and comments, and settle flags: staff."""
     return is_moderator(user)

@@ -159,3 +159,51 @@ def make_proposal(session: Session, author: User, cycle, *, now=None, submit: bo
     if commit:
         session.commit()
     return proposal
+
+
+# --- Voting ---------------------------------------------------------------------------------------
+
+# (title, district index or None for city-wide, cost in dollars)
+VOTING_PROJECTS = (
+    ("Crisis response team", 0, 40_000),
+    ("Youth drop-in evenings", 1, 30_000),
+    ("Street lighting", None, 50_000),
+    ("Restorative justice circle", 0, 20_000),
+)
+
+
+def make_voting_cycle(session: Session, staff: User, *, now, slug: str = "vote-cycle", projects=VOTING_PROJECTS, **overrides):
+    """A cycle with confirmed ballot projects, made during review; returns ``(cycle, projects, during_voting)``.
+
+    ``during_voting`` is a moment one day into voting, whose opening is recorded (slot key, empty log).
+    """
+    from datetime import timedelta
+
+    from pb.services import projects as project_service
+    from pb.services.transitions import advance
+
+    cycle = make_cycle(session, staff, now=now, phase="review", slug=slug, **overrides)
+    made = []
+    for title, district, dollars in projects:
+        made.append(
+            project_service.create_project(
+                session,
+                staff,
+                cycle,
+                project_service.ProjectInput(
+                    title_en=title,
+                    title_fr=f"{title} (fr)",
+                    description_en=f"About {title}.",
+                    description_fr=f"À propos : {title}.",
+                    cost_cents=dollars * 100,
+                    district_id=cycle.districts[district].id if district is not None else None,
+                    category_id=cycle.categories[0].id if cycle.categories else None,
+                ),
+                now,
+            )
+        )
+    session.commit()
+    during = now + timedelta(days=PHASE_DAYS - 5 + 1)
+    advance(session, cycle, during)
+    session.commit()
+    return cycle, made, during

@@ -11,6 +11,7 @@ from pb.config import SETTINGS, ConfigError, load_settings
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_SECRET = "x" * 40
 GOOD_AUDIT_KEY = "a" * 40
+GOOD_VOTING_KEY = "v" * 40
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -43,6 +44,7 @@ def test_environment_overrides_the_file(tmp_path):
             "PB_MAX_CONTENT_LENGTH": "20",
             "PB_DATABASE_URL": "sqlite:///x.db",
             "PB_AUDIT_KEY": GOOD_AUDIT_KEY,
+            "PB_VOTING_KEY": GOOD_VOTING_KEY,
         },
     )
     assert settings["MAX_CONTENT_LENGTH"] == 20
@@ -65,6 +67,7 @@ def test_production_requires_trusted_hosts():
             "PB_SECRET_KEY": GOOD_SECRET,
             "PB_TRUSTED_HOSTS": "a.ca, b.ca",
             "PB_AUDIT_KEY": GOOD_AUDIT_KEY,
+            "PB_VOTING_KEY": GOOD_VOTING_KEY,
         },
     )
     assert settings["TRUSTED_HOSTS"] == ["a.ca", "b.ca"]
@@ -98,9 +101,37 @@ def test_production_refuses_to_start_without_a_real_audit_key(audit_key, message
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_settings(None, environ=environ)
     assert (
-        load_settings(None, environ={**PRODUCTION, "PB_AUDIT_KEY": GOOD_AUDIT_KEY})["AUDIT_KEY"]
+        load_settings(
+            None, environ={**PRODUCTION, "PB_AUDIT_KEY": GOOD_AUDIT_KEY, "PB_VOTING_KEY": GOOD_VOTING_KEY}
+        )["AUDIT_KEY"]
         == GOOD_AUDIT_KEY
     )
+
+
+@pytest.mark.parametrize(
+    ("voting_key", "message"),
+    [
+        (None, "missing setting app.voting_key (PB_VOTING_KEY): required in production"),
+        ("change-me-" + "x" * 40, "replace the example value"),
+        ("short", "at least 32 random characters"),
+        (GOOD_SECRET, "a key other than app.secret_key and app.audit_key"),
+        (GOOD_AUDIT_KEY, "a key other than app.secret_key and app.audit_key"),
+    ],
+)
+def test_production_refuses_to_start_without_a_real_voting_key(voting_key, message):
+    environ = {**PRODUCTION, "PB_AUDIT_KEY": GOOD_AUDIT_KEY}
+    if voting_key is not None:
+        environ["PB_VOTING_KEY"] = voting_key
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(None, environ=environ)
+    settings = load_settings(None, environ={**environ, "PB_VOTING_KEY": GOOD_VOTING_KEY})
+    assert settings["VOTING_KEY"] == GOOD_VOTING_KEY
+
+
+def test_development_derives_a_voting_key_of_its_own():
+    settings = load_settings(None, environ={"PB_ENV": "development"})
+    assert len(settings["VOTING_KEY"]) == 64
+    assert settings["VOTING_KEY"] not in (settings["AUDIT_KEY"], settings["SECRET_KEY"])
 
 
 @pytest.mark.parametrize(

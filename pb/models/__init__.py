@@ -22,8 +22,34 @@ from pb.models.proposal import (
 )
 from pb.models.review import BallotProject, Feasibility, Review, ReviewAssignment, ballot_project_proposals
 from pb.models.user import Role, RoleGrant, User
+from pb.models.voting import (
+    Ballot,
+    BallotLogEntry,
+    BallotLogHead,
+    BallotNonce,
+    BallotStatus,
+    Channel,
+    EligibilityBasis,
+    Participation,
+    VoterCode,
+    VoterCodeBatch,
+    VoterEligibility,
+    VotingKey,
+)
 
 __all__ = [
+    "Ballot",
+    "BallotLogEntry",
+    "BallotLogHead",
+    "BallotNonce",
+    "BallotStatus",
+    "Channel",
+    "EligibilityBasis",
+    "Participation",
+    "VoterCode",
+    "VoterCodeBatch",
+    "VoterEligibility",
+    "VotingKey",
     "AuditLogEntry",
     "AuditLogHead",
     "BallotProject",

@@ -94,6 +94,14 @@ class Cycle(Base):
     # Comments and supports are open in the review phase; this opens them during submission too.
     deliberation_during_proposals: Mapped[bool] = mapped_column(default=False, server_default="0")
 
+    # Voting: who may vote, and how the ballot shows its projects.
+    vote_with_codes: Mapped[bool] = mapped_column(default=True, server_default="1")
+    vote_with_accounts: Mapped[bool] = mapped_column(default=True, server_default="1")
+    min_voting_age: Mapped[int | None]  # on the last day of voting; None: no minimum
+    noncitizens_may_vote: Mapped[bool] = mapped_column(default=True, server_default="1")
+    # Projects in the order staff set rather than in a random order per voter (against position bias).
+    fixed_project_order: Mapped[bool] = mapped_column(default=False, server_default="0")
+
     tally_rule: Mapped[str] = mapped_column(String(40), default="greedy")
     tally_utility: Mapped[str] = mapped_column(String(40), default="cost")
     tally_completion: Mapped[str] = mapped_column(String(40), default="none")

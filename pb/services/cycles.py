@@ -81,6 +81,9 @@ PHASE_DATE_FIELDS: tuple[str, ...] = tuple(
 
 # The settings of how residents propose and deliberate; they never freeze.
 PROPOSAL_SETTINGS = ("max_proposals_per_resident", "allow_citywide_proposals", "deliberation_during_proposals")
+# Who may vote and how the ballot lists its projects; frozen with the ballot once voting opens.
+VOTING_SETTINGS = ("vote_with_codes", "vote_with_accounts", "min_voting_age", "noncitizens_may_vote", "fixed_project_order")
+MAX_VOTING_AGE = 25
 MAX_PROPOSALS_PER_RESIDENT = 100
 
 
@@ -108,6 +111,12 @@ class CycleSettings:
     max_proposals_per_resident: int = 5
     allow_citywide_proposals: bool = True
     deliberation_during_proposals: bool = False
+    # Voting (see VOTING_SETTINGS).
+    vote_with_codes: bool = True
+    vote_with_accounts: bool = True
+    min_voting_age: int | None = None
+    noncitizens_may_vote: bool = True
+    fixed_project_order: bool = False
 
     @classmethod
     def from_cycle(cls, cycle: Cycle) -> CycleSettings:
@@ -188,6 +197,11 @@ def validate_settings(
             "max_proposals_per_resident",
             _l("Allow each resident from 1 to %(most)d proposals.", most=MAX_PROPOSALS_PER_RESIDENT),
         )
+
+    if not (settings.vote_with_codes or settings.vote_with_accounts):
+        add("vote_with_codes", _l("Let residents vote with voter codes, with confirmed accounts, or both."))
+    if settings.min_voting_age is not None and not 0 <= settings.min_voting_age <= MAX_VOTING_AGE:
+        add("min_voting_age", _l("Give a minimum age from 0 to %(most)d, or leave it blank.", most=MAX_VOTING_AGE))
 
     # Budget.
     if settings.budget_cents is not None:
@@ -353,11 +367,12 @@ def snapshot(cycle: Cycle) -> dict[str, Any]:
         data[name] = iso_utc(getattr(cycle, name))
     data.update(cycle.ballot_config().to_dict())
     data.update((name, getattr(cycle, name)) for name in PROPOSAL_SETTINGS)
+    data.update((name, getattr(cycle, name)) for name in VOTING_SETTINGS)
     return data
 
 
 # What voting freezes besides the ballot configuration (and the districts' budgets).
-FROZEN_KEYS = (*BALLOT_FIELDS, "voting_start_at", "budget_cents", "currency")
+FROZEN_KEYS = (*BALLOT_FIELDS, *VOTING_SETTINGS, "voting_start_at", "budget_cents", "currency")
 
 # Which form field shows the refusal for each frozen key.
 _FROZEN_FIELD = {"budget_cents": "budget", "districts": "budget_mode"}
@@ -391,6 +406,7 @@ def _apply(cycle: Cycle, settings: CycleSettings, taken_slugs: set[str]) -> None
         "budget_cents",
         *PHASE_DATE_FIELDS,
         *PROPOSAL_SETTINGS,
+        *VOTING_SETTINGS,
     ):
         setattr(cycle, name, getattr(settings, name))
     settings.ballot.apply_to(cycle)
@@ -554,6 +570,7 @@ def _proposed_frozen_part(cycle: Cycle, settings: CycleSettings) -> dict[str, An
     data["voting_start_at"] = iso_utc(settings.voting_start_at)
     data["budget_cents"] = settings.budget_cents
     data["currency"] = settings.currency
+    data.update((name, getattr(settings, name)) for name in VOTING_SETTINGS)
     data["districts"] = [
         (by_id.get(d.id) if d.id is not None else None, d.budget_cents) for d in settings.districts
     ]

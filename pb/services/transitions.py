@@ -138,3 +138,8 @@ def frozen_ballot_config(session: Session, cycle: Cycle) -> BallotConfig | None:
         )
     )
     return None if text is None else BallotConfig.from_json(text)
+
+
+# Voting registers its callbacks (open the ballot log and draw the slot key; seal the log and destroy
+# the key) when it is imported; importing it here makes sure they are in place wherever transitions run.
+import pb.services.voting  # noqa: E402, F401

@@ -29,8 +29,10 @@ from pb.labels import BALLOT_TYPE_NAMES, COMPLETION_LABELS, TIE_BREAK_LABELS, UT
 from pb.models import BallotType, Cycle
 from pb.services.cycles import (
     MAX_PROPOSALS_PER_RESIDENT,
+    MAX_VOTING_AGE,
     PHASE_DATE_FIELDS,
     PROPOSAL_SETTINGS,
+    VOTING_SETTINGS,
     CategoryInput,
     CycleSettings,
     DistrictInput,
@@ -116,6 +118,12 @@ class CycleForm(PbForm):
         _l("Residents may comment on and support proposals while submission is open")
     )
 
+    vote_with_codes = BooleanField(_l("Residents may vote with a one-time voter code"), default=True)
+    vote_with_accounts = BooleanField(_l("Residents may vote with an account that staff confirmed"), default=True)
+    min_voting_age = IntegerField(_l("Minimum age to vote"), [Optional(), whole_number(0, MAX_VOTING_AGE)])
+    noncitizens_may_vote = BooleanField(_l("Residents who are not citizens may vote"), default=True)
+    fixed_project_order = BooleanField(_l("Show the projects in the order set here, not in a random order per voter"))
+
     tally_rule = SelectField(
         _l("Counting rule"), choices=[(name, rule_title(name)) for name in RULE_CHOICES]
     )
@@ -141,6 +149,7 @@ class CycleForm(PbForm):
             for name in ("name_en", "name_fr", "slug", "description_en", "description_fr", "currency", "timezone")
         }
         data.update((name, getattr(cycle, name)) for name in PROPOSAL_SETTINGS)
+        data.update((name, getattr(cycle, name)) for name in VOTING_SETTINGS)
         ballot = cycle.ballot_config().to_dict()
         data.update((name, ballot[name]) for name in EDITABLE_FIELDS)
         data["version"] = str(cycle.version)
@@ -226,6 +235,11 @@ class CycleForm(PbForm):
             max_proposals_per_resident=self.max_proposals_per_resident.data or 5,
             allow_citywide_proposals=bool(self.allow_citywide_proposals.data),
             deliberation_during_proposals=bool(self.deliberation_during_proposals.data),
+            vote_with_codes=bool(self.vote_with_codes.data),
+            vote_with_accounts=bool(self.vote_with_accounts.data),
+            min_voting_age=self.min_voting_age.data,
+            noncitizens_may_vote=bool(self.noncitizens_may_vote.data),
+            fixed_project_order=bool(self.fixed_project_order.data),
             **dates,
         )
         return settings, errors

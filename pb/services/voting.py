@@ -1,0 +1,560 @@
+"""Casting, revising and voiding ballots; the ballot log; receipts; closing the vote.
+
+The trust design (``../shared/DESIGN.md``), as it is carried out here:
+
+- Casting is one transaction (:func:`cast_ballot`): the one-time nonce is recorded first (a replay
+  or a double click finds it and gets the same receipt, writing nothing), the choices are checked
+  against the configuration frozen when voting opened, the participation row is inserted (its unique
+  (cycle, voter) constraint is the double-vote guard), then, under a lock on the ballot log's head,
+  the ballot and its log entry are written. The caller commits once.
+- The ballot store knows no voter: a voter's ballots share a ``slot``, HMAC(slot key, voter), and the
+  slot key (:class:`pb.models.VotingKey`) is deleted when voting closes (:func:`close_voting`).
+- The log (:class:`pb.models.BallotLogEntry`) is a hash chain anyone can check: the hash is
+  HMAC-SHA-256 under the public key :data:`BALLOT_LOG_KEY` (a published constant, so no secret is
+  needed to verify it) over the entry's position, the previous hash and the entry. A cast entry holds
+  a random 128-bit ballot id, so its hash cannot be guessed; the receipt is its first 16 digits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from pb import hashchain
+from pb.ballot import BallotConfig
+from pb.models import (
+    Ballot,
+    BallotLogEntry,
+    BallotLogHead,
+    BallotNonce,
+    BallotProject,
+    BallotStatus,
+    Channel,
+    Cycle,
+    Participation,
+    Phase,
+    PhaseTransition,
+    User,
+    VoterCode,
+    VoterEligibility,
+    VotingKey,
+)
+from pb.services import ballot_rules
+from pb.services.audit import record_change
+from pb.services.errors import DomainError
+from pb.services.outbox import queue_mail
+from pb.services.transitions import ON_ENTER, advance_if_due, frozen_ballot_config
+from pb.voter_codes import derive_key
+
+VOTING_KEY_INFO = "pb.voting_key"
+# The ballot log's hashes are keyed with this published constant: anyone can recompute them.
+BALLOT_LOG_KEY = b"pb ballot log v1"
+RECEIPT_LENGTH = 16  # hexadecimal digits: 64 bits
+_NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_RECEIPT_TYPED = re.compile(r"[^0-9a-f]")
+
+
+# --- Keys ------------------------------------------------------------------------------------------
+
+
+def voting_key(session: Session, purpose: str) -> bytes:
+    """A key derived from the voting key (configuration, never in the database) for one purpose."""
+    master = session.info.get(VOTING_KEY_INFO)
+    if not master:
+        raise RuntimeError("this session has no voting key: open it with the app's session factory")
+    return derive_key(master, purpose)
+
+
+def _keyed(key: bytes, text: str) -> str:
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+# --- Voters ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Voter:
+    """Someone entitled to vote in a cycle, as the casting sees them (from a code or an account).
+
+    ``ref`` names the voter in the participation row: ``account:<user id>`` or ``code:<code id>``.
+    """
+
+    ref: str
+    district_id: int | None
+    user: User | None = None
+    code_id: int | None = None
+
+    @property
+    def is_account(self) -> bool:
+        return self.user is not None
+
+
+# --- Opening and closing ---------------------------------------------------------------------------
+
+
+def open_ballot_log(session: Session, cycle: Cycle, transition: PhaseTransition, now: datetime) -> None:
+    """Entering voting: the slot key is drawn and the empty ballot log starts."""
+    if session.get(VotingKey, cycle.id) is None and session.get(BallotLogHead, cycle.id) is None:
+        session.add(VotingKey(cycle_id=cycle.id, slot_key=secrets.token_bytes(32)))
+        session.add(BallotLogHead(cycle_id=cycle.id, count=0, hash=hashchain.GENESIS_HASH, counted=0))
+        session.flush()
+
+
+def _seal_on_results(session: Session, cycle: Cycle, transition: PhaseTransition, now: datetime) -> None:
+    seal_ballot_log(session, cycle, now)
+
+
+def voting_open(cycle: Cycle, now: datetime) -> bool:
+    """The server's clock decides: the voting window is open and was not closed early."""
+    return cycle.phase_state(now).current is Phase.VOTING
+
+
+def require_voting_open(cycle: Cycle, now: datetime) -> None:
+    if voting_open(cycle, now):
+        return
+    if not cycle.voting_has_opened(now):
+        raise DomainError(_l("Voting has not opened yet for this cycle."))
+    raise DomainError(_l("Voting is over for this cycle: no ballot can be cast or changed any more."))
+
+
+def seal_ballot_log(session: Session, cycle: Cycle, now: datetime) -> bool:
+    """Once voting is over: delete the slot key and append the closing entry (once). True if it sealed now."""
+    if voting_open(cycle, now) or not cycle.voting_has_opened(now):
+        return False
+    head = _lock_head(session, cycle)
+    if head is None or head.closed_at is not None:
+        return False
+    session.execute(VotingKey.__table__.delete().where(VotingKey.cycle_id == cycle.id))
+    _append(session, head, {"kind": "close", "counted": head.counted})
+    head.closed_at = now
+    session.flush()
+    return True
+
+
+def close_voting(session: Session, actor: User, cycle: Cycle, reason: str, now: datetime) -> bool:
+    """Staff close voting now (idempotent: closing a closed vote changes nothing and returns False)."""
+    from pb.services.cycles import close_phase  # cycles imports nothing of voting; the edge stays one-way
+
+    if voting_open(cycle, now):
+        close_phase(session, actor, cycle, reason, now, expected=Phase.VOTING)
+    elif not cycle.voting_has_opened(now):
+        raise DomainError(_l("Voting has not opened yet for this cycle."))
+    return seal_ballot_log(session, cycle, now)
+
+
+def seal_due(session_factory, now: datetime) -> int:
+    """The worker's round: seal the log of every cycle whose voting is over (each commits on its own)."""
+    with session_factory() as session:
+        rows = session.execute(
+            select(BallotLogHead.cycle_id).where(BallotLogHead.closed_at.is_(None))
+        ).scalars().all()
+    sealed = 0
+    for cycle_id in rows:
+        with session_factory() as session, session.begin():
+            cycle = session.get(Cycle, cycle_id)
+            if cycle is not None and seal_ballot_log(session, cycle, now):
+                sealed += 1
+    return sealed
+
+
+ON_ENTER[Phase.VOTING].append(open_ballot_log)
+ON_ENTER[Phase.RESULTS].append(_seal_on_results)
+
+
+# --- The ballot ------------------------------------------------------------------------------------
+
+
+def ballot_projects(session: Session, cycle: Cycle, district_id: int | None) -> list[BallotProject]:
+    """The confirmed projects a voter of ``district_id`` may choose: that district's and city-wide ones."""
+    statement = select(BallotProject).where(
+        BallotProject.cycle_id == cycle.id, BallotProject.confirmed_at.is_not(None)
+    )
+    if district_id is not None:
+        statement = statement.where(
+            (BallotProject.district_id == district_id) | BallotProject.district_id.is_(None)
+        )
+    elif cycle.has_district_budgets:
+        statement = statement.where(BallotProject.district_id.is_(None))
+    return list(
+        session.scalars(
+            statement.order_by(BallotProject.position, BallotProject.id).options(
+                joinedload(BallotProject.district), joinedload(BallotProject.category)
+            )
+        )
+    )
+
+
+def ballot_budget(cycle: Cycle, district_id: int | None) -> int:
+    """The budget a voter's ballot is about: their district's when districts have budgets, else the cycle's."""
+    if cycle.has_district_budgets and district_id is not None:
+        district = next((d for d in cycle.districts if d.id == district_id), None)
+        return (district.budget_cents or 0) if district is not None else 0
+    return cycle.total_budget_cents
+
+
+def ballot_config(session: Session, cycle: Cycle, now: datetime) -> BallotConfig:
+    """The configuration voting opened with (recording the opening first when it is due)."""
+    advance_if_due(session, cycle, now)
+    config = frozen_ballot_config(session, cycle)
+    if config is None:
+        raise DomainError(_l("Voting has not opened yet for this cycle."))
+    return config
+
+
+def shuffled(projects: list[BallotProject], seed: str) -> list[BallotProject]:
+    """The projects in an order of their own for one ballot form (against position bias)."""
+    return sorted(projects, key=lambda p: hashlib.sha256(f"{seed}|{p.id}".encode()).digest())
+
+
+def new_nonce() -> str:
+    """The one-time nonce a ballot form carries (128 bits)."""
+    return secrets.token_urlsafe(16)
+
+
+# --- Casting ---------------------------------------------------------------------------------------
+
+
+class _Title:
+    """A project's title in the language the message is read in (evaluated late, like the messages)."""
+
+    def __init__(self, english: str, french: str) -> None:
+        self.english, self.french = english, french
+
+    def __str__(self) -> str:
+        from flask_babel import get_locale
+
+        locale = get_locale()
+        return self.french if locale is not None and locale.language == "fr" else self.english
+
+
+@dataclass(frozen=True)
+class Cast:
+    receipt: str
+    replaced: bool = False  # a revision: this ballot replaces the voter's earlier one
+    replayed: bool = False  # the same form sent again: nothing was written
+
+
+def cast_ballot(
+    session: Session,
+    cycle: Cycle,
+    voter: Voter,
+    raw: ballot_rules.RawChoices,
+    nonce: str,
+    now: datetime,
+    channel: Channel = Channel.ONLINE,
+) -> Cast:
+    """Cast ``voter``'s ballot (or replace it, when the cycle allows revision); flushes, never commits."""
+    require_voting_open(cycle, now)
+    config = ballot_config(session, cycle, now)
+    if not isinstance(nonce, str) or not _NONCE.match(nonce):
+        raise DomainError(_l("This ballot form is not valid any more. Open the ballot again."))
+
+    # 1. The nonce: a repeated or replayed submission gets the first one's receipt and writes nothing.
+    digest = _keyed(voting_key(session, "ballot nonces"), f"{cycle.id}|{voter.ref}|{nonce}")
+    try:
+        with session.begin_nested():
+            session.add(BallotNonce(digest=digest, cycle_id=cycle.id))
+    except IntegrityError:
+        receipt = session.scalar(select(BallotNonce.receipt).where(BallotNonce.digest == digest))
+        if receipt is None:
+            raise DomainError(
+                _l("This ballot is being cast already. Wait a moment, then check your receipt.")
+            ) from None
+        return Cast(receipt, replayed=True)
+
+    # 2. The choices, against the frozen configuration and the projects this voter may choose.
+    projects = ballot_projects(session, cycle, voter.district_id)
+    options = [ballot_rules.Option(p.id, p.cost_cents, _Title(p.title_en, p.title_fr)) for p in projects]
+    choices = ballot_rules.validate(
+        config, ballot_budget(cycle, voter.district_id), options, raw, currency=cycle.currency
+    )
+
+    # 3. Participation: the unique (cycle, voter) constraint lets one ballot in per voter.
+    replacing = False
+    try:
+        with session.begin_nested():
+            session.add(
+                Participation(
+                    id=secrets.token_hex(16),
+                    cycle_id=cycle.id,
+                    voter=voter.ref,
+                    channel=channel,
+                    district_id=voter.district_id,
+                    voted_on=now.date(),
+                )
+            )
+    except IntegrityError:
+        previous = session.scalar(
+            select(Participation).where(Participation.cycle_id == cycle.id, Participation.voter == voter.ref)
+        )
+        if previous is None:  # pragma: no cover - the row that conflicted is committed
+            raise
+        if previous.channel is not channel:
+            raise DomainError(_l("A paper ballot was already counted for you; it is the one that counts.")) from None
+        if not config.allow_revision:
+            raise DomainError(_l("You have already voted in this cycle, and ballots cannot be changed.")) from None
+        replacing = True
+
+    # 4. Under the log head's lock: replace the voter's counted ballot, write the new one and its entry.
+    head = _lock_head(session, cycle)
+    key = session.get(VotingKey, cycle.id)
+    if head is None or key is None or head.closed_at is not None:
+        raise DomainError(_l("Voting is over for this cycle: no ballot can be cast or changed any more."))
+    slot = _keyed(key.slot_key, voter.ref)
+    replaced = 0
+    if replacing:
+        replaced = session.execute(
+            update(Ballot)
+            .where(Ballot.cycle_id == cycle.id, Ballot.slot == slot, Ballot.status == BallotStatus.COUNTED)
+            .values(status=BallotStatus.REPLACED)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    ballot_id = secrets.token_hex(16)
+    district = next((d.slug for d in cycle.districts if d.id == voter.district_id), None)
+    entry = _append(
+        session,
+        head,
+        {
+            "kind": "cast",
+            "ballot": ballot_id,
+            "slot": slot,
+            "district": district,
+            "channel": channel.value,
+            "choices": json.loads(choices.to_json()),
+        },
+    )
+    receipt = entry.hash[:RECEIPT_LENGTH]
+    head.counted = head.counted + 1 - replaced
+    session.add(
+        Ballot(
+            id=ballot_id,
+            cycle_id=cycle.id,
+            district_id=voter.district_id,
+            slot=slot,
+            channel=channel,
+            choices=choices.to_json(),
+            status=BallotStatus.COUNTED,
+            receipt=receipt,
+            log_position=entry.position,
+        )
+    )
+    session.execute(
+        update(BallotNonce).where(BallotNonce.digest == digest).values(receipt=receipt)
+        .execution_options(synchronize_session=False)
+    )
+    if voter.code_id is not None:
+        session.execute(
+            update(VoterCode)
+            .where(VoterCode.id == voter.code_id, VoterCode.used_on.is_(None))
+            .values(used_on=now.date())
+            .execution_options(synchronize_session=False)
+        )
+    if voter.user is not None:
+        _queue_confirmation(session, cycle, voter.user, receipt, replacing, now)
+    session.flush()
+    return Cast(receipt, replaced=replacing)
+
+
+def _queue_confirmation(
+    session: Session, cycle: Cycle, user: User, receipt: str, replaced: bool, now: datetime
+) -> None:
+    """The confirmation mail (in the account's language): that the ballot counts, its receipt, no choices."""
+    from flask_babel import force_locale, gettext
+
+    locale = user.locale or "en_CA"
+    with force_locale(locale):
+        name = cycle.name(locale)
+        subject = gettext("Your ballot in %(cycle)s was cast", cycle=name)
+        lines = [
+            gettext("Your ballot in %(cycle)s was cast and will be counted.", cycle=name)
+            if not replaced
+            else gettext(
+                "Your new ballot in %(cycle)s was cast: it replaces your earlier one, which will not be counted.",
+                cycle=name,
+            ),
+            "",
+            gettext("Your receipt: %(receipt)s", receipt=format_receipt(receipt)),
+            "",
+            gettext(
+                "With it you can check, once voting is over, that your ballot was counted. "
+                "This message does not say how you voted, and no one at the city can find out."
+            ),
+        ]
+    queue_mail(session, user.email, subject, "\n".join(lines), now)
+
+
+# --- Voiding ---------------------------------------------------------------------------------------
+
+
+def void_ballot(session: Session, actor: User, cycle: Cycle, voter: Voter, reason: str, now: datetime) -> bool:
+    """Void the counted ballot of a misused code or account (found through its slot), before close.
+
+    Recorded in the ballot log (with the public reason) and in the admin audit log (who, whose code or
+    account; never the choices). Returns False when that voter has no counted ballot.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_l("Give the reason for voiding the ballot: it is published."), field="reason")
+    require_voting_open(cycle, now)
+    head = _lock_head(session, cycle)
+    key = session.get(VotingKey, cycle.id)
+    if head is None or key is None or head.closed_at is not None:
+        raise DomainError(_l("Voting is over for this cycle: no ballot can be voided any more."))
+    slot = _keyed(key.slot_key, voter.ref)
+    ballot = session.scalar(
+        select(Ballot).where(Ballot.cycle_id == cycle.id, Ballot.slot == slot, Ballot.status == BallotStatus.COUNTED)
+    )
+    if ballot is None:
+        return False
+    ballot.status = BallotStatus.VOIDED
+    ballot.void_reason = reason
+    _bar(session, cycle, voter, now)
+    _append(session, head, {"kind": "void", "ballot": ballot.id, "reason": reason})
+    head.counted -= 1
+    session.flush()
+    record_change(session, actor, "ballot.void", "voter", voter.ref, None, {"reason": reason}, now=now)
+    return True
+
+
+def _bar(session: Session, cycle: Cycle, voter: Voter, now: datetime) -> None:
+    """A voided voter cannot vote again: their code is voided, their account's eligibility revoked."""
+    if voter.code_id is not None:
+        session.execute(
+            update(VoterCode).where(VoterCode.id == voter.code_id).values(voided=True)
+            .execution_options(synchronize_session=False)
+        )
+    if voter.user is not None:
+        session.execute(
+            update(VoterEligibility)
+            .where(VoterEligibility.cycle_id == cycle.id, VoterEligibility.user_id == voter.user.id)
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+# --- The log ---------------------------------------------------------------------------------------
+
+
+def _lock_head(session: Session, cycle: Cycle) -> BallotLogHead | None:
+    return session.execute(
+        select(BallotLogHead)
+        .where(BallotLogHead.cycle_id == cycle.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
+def _append(session: Session, head: BallotLogHead, payload: dict) -> BallotLogEntry:
+    new = hashchain.append(BALLOT_LOG_KEY, hashchain.Head(head.count, head.hash), payload)
+    entry = BallotLogEntry(
+        cycle_id=head.cycle_id,
+        position=new.count,
+        prev_hash=head.hash,
+        hash=new.hash,
+        payload=hashchain.canonical_json(payload).decode(),
+    )
+    session.add(entry)
+    head.count, head.hash = new.count, new.hash
+    return entry
+
+
+@dataclass(frozen=True)
+class LogState:
+    """What the public cycle page shows while voting runs: how many ballots count, and the log's head."""
+
+    counted: int
+    head: hashchain.Head
+    closed: bool
+
+
+def log_state(session: Session, cycle: Cycle) -> LogState | None:
+    head = session.get(BallotLogHead, cycle.id)
+    if head is None:
+        return None
+    return LogState(head.counted, hashchain.Head(head.count, head.hash), head.closed_at is not None)
+
+
+def log_links(session: Session, cycle: Cycle):
+    """The log's entries in order, as :mod:`pb.hashchain` verifies them."""
+    rows = session.execute(
+        select(BallotLogEntry.position, BallotLogEntry.prev_hash, BallotLogEntry.payload, BallotLogEntry.hash)
+        .where(BallotLogEntry.cycle_id == cycle.id)
+        .order_by(BallotLogEntry.position)
+    )
+    for position, prev_hash, payload, digest in rows:
+        yield hashchain.Link(position, prev_hash, json.loads(payload), digest, position)
+
+
+def verify_log(session: Session, cycle: Cycle) -> hashchain.Verification:
+    state = log_state(session, cycle)
+    expect = [state.head] if state is not None else []
+    return hashchain.verify(BALLOT_LOG_KEY, log_links(session, cycle), expect=expect)
+
+
+# --- Receipts --------------------------------------------------------------------------------------
+
+
+class ReceiptStatus(StrEnum):
+    COUNTED = "counted"
+    REPLACED = "replaced"
+    VOIDED = "voided"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ReceiptCheck:
+    status: ReceiptStatus
+    receipt: str
+    reason: str = ""
+
+
+def format_receipt(receipt: str) -> str:
+    """``1a2b-3c4d-5e6f-7a8b``: groups of four, as printed and mailed."""
+    return "-".join(receipt[i : i + 4] for i in range(0, len(receipt), 4))
+
+
+def normalize_receipt(text: str) -> str | None:
+    """What a person typed (any case, dashes, spaces) as the 16 digits of a receipt, or None."""
+    if not isinstance(text, str) or len(text) > 64:
+        return None
+    cleaned = re.sub(r"[\s\-\u2010-\u2015]", "", text.lower())
+    if len(cleaned) != RECEIPT_LENGTH or _RECEIPT_TYPED.search(cleaned):
+        return None
+    return cleaned
+
+
+def check_receipt(session: Session, cycle: Cycle, text: str) -> ReceiptCheck:
+    receipt = normalize_receipt(text)
+    if receipt is None:
+        raise DomainError(
+            _l("A receipt has 16 characters: digits and the letters a to f, as in 1a2b-3c4d-5e6f-7a8b."),
+            field="receipt",
+        )
+    row = session.execute(
+        select(Ballot.status, Ballot.void_reason).where(Ballot.cycle_id == cycle.id, Ballot.receipt == receipt)
+    ).first()
+    if row is None:
+        return ReceiptCheck(ReceiptStatus.UNKNOWN, receipt)
+    return ReceiptCheck(ReceiptStatus(row.status.value), receipt, row.void_reason)
+
+
+def counted_ballots(session: Session, cycle: Cycle) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Ballot).where(Ballot.cycle_id == cycle.id, Ballot.status == BallotStatus.COUNTED)
+    ) or 0
+
+
+def config_for(session: Session, cycle: Cycle) -> BallotConfig:
+    """The frozen configuration when voting has opened, else the cycle's current one (for previews)."""
+    return frozen_ballot_config(session, cycle) or cycle.ballot_config()
