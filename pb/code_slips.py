@@ -11,7 +11,7 @@ a QR code of that address, and the instructions in English and in French side by
 Decisions:
 
 * **Paper**: US Letter (215.9 x 279.4 mm), what Canadian offices print on; A4 printers scale it
-  with "fit to page" at 96%, which the margins allow. Two columns of five slips (100 x 52.7 mm),
+  with "fit to page" at 97%, which the margins allow. Two columns of five slips (100 x 52.7 mm),
   dashed cut lines around every slip, 8 mm page margins that office printers can reach.
 * **The QR code holds the address only, never the code**: an address opened from a QR code ends
   up in browser history, proxies and server logs; a code must not. It is drawn as vector
@@ -166,7 +166,8 @@ def render_slips(codes: Sequence[str], vote_url: str, texts: SlipTexts, *, title
     rectangles = _qr_rectangles(vote_url)
     pdf.set_font("helvetica", "B", TITLE_SIZE)
     title_line = _shorten(pdf, printable(title), left_width)
-    url_size = _fit_size(pdf, printable(vote_url), left_width)
+    url_line = printable(vote_url)
+    url_size = _fit_size(pdf, url_line, left_width)
     text_size, lines = _instructions(pdf, texts)
 
     for start in range(0, len(shown), SLIPS_PER_PAGE):
@@ -191,7 +192,7 @@ def render_slips(codes: Sequence[str], vote_url: str, texts: SlipTexts, *, title
             pdf.text(x + PADDING, y + PADDING + 10.0, code)
         pdf.set_font("helvetica", "", url_size)
         for x, y in origins:
-            pdf.text(x + PADDING, y + PADDING + 15.5, printable(vote_url))
+            pdf.text(x + PADDING, y + PADDING + 15.5, url_line)
         for bold in (True, False):
             pdf.set_font("helvetica", "B" if bold else "", text_size)
             for x, y in origins:
