@@ -147,6 +147,16 @@ def upgrade() -> None:
     with op.batch_alter_table('voter_codes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_voter_codes_batch_id'), ['batch_id'], unique=False)
 
+    op.create_table('voting_activity',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('cycle_id', sa.Integer(), nullable=False),
+    sa.Column('hour', pb.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('channel', sa.Enum('online', 'paper', name='channel', native_enum=False, length=20), nullable=False),
+    sa.Column('ballots', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['cycle_id'], ['cycles.id'], name=op.f('fk_voting_activity_cycle_id_cycles'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_voting_activity')),
+    sa.UniqueConstraint('cycle_id', 'hour', 'channel', name=op.f('uq_voting_activity_cycle_id_hour_channel'))
+    )
     with op.batch_alter_table('cycles', schema=None) as batch_op:
         batch_op.add_column(sa.Column('vote_with_codes', sa.Boolean(), server_default='1', nullable=False))
         batch_op.add_column(sa.Column('vote_with_accounts', sa.Boolean(), server_default='1', nullable=False))
@@ -183,6 +193,7 @@ def downgrade() -> None:
     with op.batch_alter_table('voter_codes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_voter_codes_batch_id'))
 
+    op.drop_table('voting_activity')
     op.drop_table('voter_codes')
     with op.batch_alter_table('voter_eligibilities', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_voter_eligibilities_user_id'))

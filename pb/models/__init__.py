@@ -34,6 +34,7 @@ from pb.models.voting import (
     VoterCode,
     VoterCodeBatch,
     VoterEligibility,
+    VotingActivity,
     VotingKey,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "VoterCode",
     "VoterCodeBatch",
     "VoterEligibility",
+    "VotingActivity",
     "VotingKey",
     "AuditLogEntry",
     "AuditLogHead",

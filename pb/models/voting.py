@@ -199,3 +199,20 @@ class BallotLogHead(Base):
     # Ballots that count now (cast, minus replaced and voided): the public running number.
     counted: Mapped[int] = mapped_column(BigInteger, default=0)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class VotingActivity(Base):
+    """How many ballots were cast in each hour, by channel: the integrity dashboard's one time series.
+
+    A count per hour, written beside the ballot in the same transaction; it names no ballot and no
+    voter (participation keeps only the day), so it shows bursts without timing anyone's ballot.
+    """
+
+    __tablename__ = "voting_activity"
+    __table_args__ = (UniqueConstraint("cycle_id", "hour", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"))
+    hour: Mapped[datetime] = mapped_column(UTCDateTime)  # the start of the hour, UTC
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel))
+    ballots: Mapped[int] = mapped_column(default=0)

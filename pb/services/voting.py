@@ -48,6 +48,7 @@ from pb.models import (
     User,
     VoterCode,
     VoterEligibility,
+    VotingActivity,
     VotingKey,
 )
 from pb.services import ballot_rules
@@ -360,10 +361,29 @@ def cast_ballot(
             .values(used_on=now.date())
             .execution_options(synchronize_session=False)
         )
+    _count_activity(session, cycle, channel, now)
     if voter.user is not None:
         _queue_confirmation(session, cycle, voter.user, receipt, replacing, now)
     session.flush()
     return Cast(receipt, replaced=replacing)
+
+
+def _count_activity(session: Session, cycle: Cycle, channel: Channel, now: datetime) -> None:
+    """One more ballot in this hour's count (the row is made once; its unique key settles a race)."""
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    bump = (
+        update(VotingActivity)
+        .where(VotingActivity.cycle_id == cycle.id, VotingActivity.hour == hour, VotingActivity.channel == channel)
+        .values(ballots=VotingActivity.ballots + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if session.execute(bump).rowcount:
+        return
+    try:
+        with session.begin_nested():
+            session.add(VotingActivity(cycle_id=cycle.id, hour=hour, channel=channel, ballots=1))
+    except IntegrityError:
+        session.execute(bump)
 
 
 def _queue_confirmation(
