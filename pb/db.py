@@ -47,19 +47,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _begin_sqlite_transaction(connection) -> None:
-    """Begin SQLite transactions ourselves (the driver's own handling is off, see below).
+def _begin_before_savepoint(connection, name) -> None:
+    """Make sure a SAVEPOINT is inside a transaction that a rollback undoes.
 
-    Python's sqlite3 module begins a transaction only before its first INSERT, UPDATE or DELETE, so
-    a SAVEPOINT issued first opened a transaction of its own, and releasing it committed everything:
-    a ``begin_nested()`` that came first could not be rolled back with the rest. SQLAlchemy's
-    documented fix: the driver stays out of it and every transaction starts with an explicit BEGIN.
+    Python's sqlite3 module begins a transaction only before its first INSERT, UPDATE or DELETE. A
+    SAVEPOINT issued first opened a transaction of its own, and releasing it committed everything
+    written in it: a ``begin_nested()`` that came first in a request could not be rolled back with the
+    rest. Reads keep running outside transactions (holding no lock), as before.
     """
-    connection.exec_driver_sql("BEGIN")
+    dbapi_connection = connection.connection.dbapi_connection
+    if not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:
-    dbapi_connection.isolation_level = None  # the driver begins nothing: _begin_sqlite_transaction does
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
@@ -143,7 +144,7 @@ def make_engine(url: str, **options) -> Engine:
         options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
         engine = create_engine(url, **options)
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
-        event.listen(engine, "begin", _begin_sqlite_transaction)
+        event.listen(engine, "savepoint", _begin_before_savepoint)
         return engine
     engine = create_engine(url, **options)
     if not options.get("pool_pre_ping"):

@@ -1,0 +1,213 @@
+"""The residents' voting pages: a code or a confirmed account opens the ballot, a review step, casting,
+the receipt, revision, the limits' messages with the choices kept, and the receipt check after close."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from pb.models import Ballot, BallotStatus, EligibilityBasis, Participation
+from pb.services import eligibility
+from pb.voter_codes import display
+from tests.factories import create_account, make_voting_cycle
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user("staff@example.org", roles=["staff"])
+
+
+def at(app, moment):
+    app.extensions["pb.clock"] = lambda: moment
+
+
+@pytest.fixture
+def vote(app, session, staff, now_minute):
+    cycle, projects, during = make_voting_cycle(
+        session, staff, now=now_minute, ballot_type="knapsack", min_projects=1
+    )
+    at(app, during)
+    return cycle, projects, during
+
+
+@pytest.fixture
+def now_minute():
+    from pb.db import utcnow
+
+    return utcnow().replace(second=0, microsecond=0)
+
+
+def code_for(session, staff, cycle, during, district=0):
+    batch = eligibility.create_code_batch(session, staff, cycle, 1, cycle.districts[district].id, "", during)
+    session.commit()
+    return batch.codes[0]
+
+
+def hidden_nonce(html: str) -> str:
+    match = re.search(r'<input[^>]*name="nonce"[^>]*>', html)
+    return re.search(r'value="([^"]+)"', match.group(0)).group(1)
+
+
+def count(session, model) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_code_opens_the_ballot_and_the_vote_is_cast_after_review(client, session, staff, vote):
+    cycle, projects, during = vote
+    code = code_for(session, staff, cycle, during)
+    start = client.get(f"/cycles/{cycle.slug}/vote")
+    assert start.status_code == 200 and "Vote with a voter code" in start.text
+    response = client.post(f"/cycles/{cycle.slug}/vote/code", data={"code": display(code).lower()})
+    assert response.status_code == 303 and response.location.endswith(f"/cycles/{cycle.slug}/ballot")
+    ballot = client.get(f"/cycles/{cycle.slug}/ballot")
+    assert ballot.status_code == 200
+    # A district-0 voter sees their district's projects and the city-wide one, not the other district's.
+    assert projects[0].title_en in ballot.text and projects[2].title_en in ballot.text
+    assert projects[1].title_en not in ballot.text
+    nonce = hidden_nonce(ballot.text)
+    chosen = [str(projects[0].id), str(projects[3].id)]
+    review = client.post(f"/cycles/{cycle.slug}/ballot", data={"nonce": nonce, "project": chosen, "action": "review"})
+    assert review.status_code == 200 and "Review your ballot" in review.text and "Cast my ballot" in review.text
+    assert count(session, Ballot) == 0  # reviewing casts nothing
+    cast = client.post(f"/cycles/{cycle.slug}/ballot", data={"nonce": nonce, "project": chosen, "action": "cast"})
+    assert cast.status_code == 303 and cast.location.endswith("/ballot/cast")
+    done = client.get(f"/cycles/{cycle.slug}/ballot/cast")
+    receipt = session.scalar(select(Ballot.receipt))
+    assert "Your ballot was cast and will be counted." in done.text
+    assert "-".join(receipt[i : i + 4] for i in range(0, 16, 4)) in done.text
+    # The code is forgotten on this device after casting; a double click sends the form again: same receipt.
+    assert client.get(f"/cycles/{cycle.slug}/ballot").status_code == 302
+    client.post(f"/cycles/{cycle.slug}/vote/code", data={"code": code})
+    again = client.post(f"/cycles/{cycle.slug}/ballot", data={"nonce": nonce, "project": chosen, "action": "cast"})
+    assert again.status_code == 303
+    assert count(session, Ballot) == 1 and count(session, Participation) == 1
+
+
+def test_a_broken_limit_names_the_rule_and_keeps_the_choices(client, session, staff, vote):
+    cycle, projects, during = vote
+    client.post(f"/cycles/{cycle.slug}/vote/code", data={"code": code_for(session, staff, cycle, during)})
+    nonce = hidden_nonce(client.get(f"/cycles/{cycle.slug}/ballot").text)
+    # 40,000 + 50,000 + 20,000 = 110,000 > the 100,000 budget.
+    chosen = [str(projects[0].id), str(projects[2].id), str(projects[3].id)]
+    page = client.post(f"/cycles/{cycle.slug}/ballot", data={"nonce": nonce, "project": chosen, "action": "review"})
+    assert page.status_code == 200 and "error-summary" in page.text
+    assert "100,000" in page.text  # the message names the budget
+    for project_id in chosen:
+        assert re.search(rf'value="{project_id}"[^>]*checked', page.text)
+    blank = client.post(f"/cycles/{cycle.slug}/ballot", data={"nonce": nonce, "action": "cast"})
+    assert "at least 1" in blank.text and count(session, Ballot) == 0
+
+
+def test_without_javascript_the_update_button_shows_the_total(client, session, staff, vote):
+    cycle, projects, during = vote
+    client.post(f"/cycles/{cycle.slug}/vote/code", data={"code": code_for(session, staff, cycle, during)})
+    nonce = hidden_nonce(client.get(f"/cycles/{cycle.slug}/ballot").text)
+    page = client.post(
+        f"/cycles/{cycle.slug}/ballot",
+        data={"nonce": nonce, "project": [str(projects[0].id)], "action": "update"},
+    )
+    assert "Chosen: $40,000.00 of $100,000.00. Left: $60,000.00." in page.text
+
+
+def test_a_confirmed_account_votes_revises_and_the_last_ballot_counts(client, session, staff, vote, log_in):
+    cycle, projects, during = vote
+    user = create_account(session, "ana@example.org")
+    eligibility.confirm_voter(
+        session, staff, cycle, user, basis=EligibilityBasis.IN_PERSON, district_id=cycle.districts[0].id,
+        note="Lease", birth_date=None, citizen=True, now=during,
+    )
+    session.commit()
+    log_in(user)
+    assert "You can vote in this cycle." in client.get(f"/cycles/{cycle.slug}/vote").text
+    for project in (projects[0], projects[2]):
+        nonce = hidden_nonce(client.get(f"/cycles/{cycle.slug}/ballot").text)
+        response = client.post(
+            f"/cycles/{cycle.slug}/ballot", data={"nonce": nonce, "project": [str(project.id)], "action": "cast"}
+        )
+        assert response.status_code == 303
+    assert "It replaces your earlier one" in client.get(f"/cycles/{cycle.slug}/ballot/cast").text
+    assert "You have voted" in client.get(f"/cycles/{cycle.slug}/vote").text
+    session.expire_all()
+    statuses = sorted(s.value for s in session.scalars(select(Ballot.status)))
+    assert statuses == [BallotStatus.COUNTED.value, BallotStatus.REPLACED.value]
+
+
+def test_wrong_codes_are_refused_and_rate_limited(client, session, staff, vote):
+    cycle, projects, during = vote
+    code = code_for(session, staff, cycle, during)
+    wrong = client.post(f"/cycles/{cycle.slug}/vote/code", data={"code": "ABCD-EFGH-JKMN-PQRS"})
+    assert wrong.status_code == 422 and "not valid for this vote" in wrong.text
+    statuses = [
+        client.post(f"/cycles/{cycle.slug}/vote/code", data={"code": "ZZZZ-ZZZZ-ZZZZ-ZZZ" + str(i % 8 + 2)}).status_code
+        for i in range(30)
+    ]
+    assert 429 in statuses
+    # Once limited, even the right code waits (a guesser cannot tell a right code by the answer).
+    assert client.post(f"/cycles/{cycle.slug}/vote/code", data={"code": code}).status_code == 429
+
+
+def test_a_form_loaded_before_close_is_refused_after_it(app, client, session, staff, vote):
+    cycle, projects, during = vote
+    client.post(f"/cycles/{cycle.slug}/vote/code", data={"code": code_for(session, staff, cycle, during)})
+    nonce = hidden_nonce(client.get(f"/cycles/{cycle.slug}/ballot").text)
+    at(app, cycle.voting_end_at + timedelta(seconds=1))
+    response = client.post(
+        f"/cycles/{cycle.slug}/ballot", data={"nonce": nonce, "project": [str(projects[0].id)], "action": "cast"}
+    )
+    assert response.status_code == 302 and count(session, Ballot) == 0
+
+
+def test_the_receipt_check_opens_when_voting_is_over(app, client, session, staff, vote):
+    cycle, projects, during = vote
+    client.post(f"/cycles/{cycle.slug}/vote/code", data={"code": code_for(session, staff, cycle, during)})
+    nonce = hidden_nonce(client.get(f"/cycles/{cycle.slug}/ballot").text)
+    client.post(f"/cycles/{cycle.slug}/ballot", data={"nonce": nonce, "project": [str(projects[0].id)], "action": "cast"})
+    receipt = session.scalar(select(Ballot.receipt))
+    early = client.get(f"/cycles/{cycle.slug}/receipt", query_string={"receipt": receipt})
+    assert "once voting is over" in early.text and "was counted" not in early.text
+    at(app, cycle.voting_end_at + timedelta(minutes=5))
+    counted = client.get(f"/cycles/{cycle.slug}/receipt", query_string={"receipt": receipt.upper()})
+    assert "This ballot was counted." in counted.text
+    unknown = client.get(f"/cycles/{cycle.slug}/receipt", query_string={"receipt": "0" * 16})
+    assert "No ballot of this vote has this receipt" in unknown.text
+    bad = client.get(f"/cycles/{cycle.slug}/receipt", query_string={"receipt": "xyz"})
+    assert bad.status_code == 200 and "16 characters" in bad.text
+
+
+def test_the_pages_are_in_french(client, session, staff, vote):
+    cycle, projects, during = vote
+    client.post(f"/cycles/{cycle.slug}/vote/code", data={"code": code_for(session, staff, cycle, during)})
+    page = client.get(f"/cycles/{cycle.slug}/ballot", headers={"Accept-Language": "fr-CA"})
+    assert "Votre bulletin" in page.text and projects[0].title_fr in page.text
+
+
+@pytest.mark.parametrize("kind", ["ranked", "cumulative", "approval"])
+def test_every_ballot_type_casts(client, session, staff, now_minute, app, kind):
+    limits = {"ranked": {"ranking_length": 3}, "cumulative": {"points_per_voter": 10}, "approval": {}}[kind]
+    cycle, projects, during = make_voting_cycle(session, staff, now=now_minute, ballot_type=kind, **limits)
+    at(app, during)
+    client.post(f"/cycles/{cycle.slug}/vote/code", data={"code": code_for(session, staff, cycle, during)})
+    page = client.get(f"/cycles/{cycle.slug}/ballot")
+    nonce = hidden_nonce(page.text)
+    data = {"nonce": nonce, "action": "review"}
+    if kind == "ranked":
+        assert f'name="rank-{projects[0].id}"' in page.text
+        data |= {f"rank-{projects[2].id}": "1", f"rank-{projects[0].id}": "2"}
+    elif kind == "cumulative":
+        data |= {f"points-{projects[2].id}": "7", f"points-{projects[0].id}": "3"}
+    else:
+        data |= {"project": [str(projects[0].id), str(projects[2].id)]}
+    review = client.post(f"/cycles/{cycle.slug}/ballot", data=data)
+    assert "Cast my ballot" in review.text
+    if kind == "ranked":
+        assert review.text.index(projects[2].title_en) < review.text.index(projects[0].title_en)
+    assert client.post(f"/cycles/{cycle.slug}/ballot", data={**data, "action": "cast"}).status_code == 303
+    assert count(session, Ballot) == 1
+    if kind == "ranked":
+        duplicate = {**data, f"rank-{projects[3].id}": "1", "action": "review"}
+        client.post(f"/cycles/{cycle.slug}/vote/code", data={"code": code_for(session, staff, cycle, during)})
+        assert "error-summary" in client.post(f"/cycles/{cycle.slug}/ballot", data=duplicate).text
