@@ -1,4 +1,5 @@
-"""The background worker's round: record due phase transitions, then deliver due mail.
+"""The background worker's round: record due phase transitions, seal the ballot logs of votes that
+are over (destroying their slot keys), then deliver due mail.
 
 ``pb worker`` runs rounds in production; in development and the demo a thread of the web process
 does (:func:`pb.mail.start_delivery_thread`). Each task of a round that fails is logged and the
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 class RoundReport:
     transitions: int = 0
     mail: DeliveryReport | None = None
+    sealed: int = 0
 
 
 def advance_now(app: Flask) -> int:
@@ -32,8 +34,15 @@ def advance_now(app: Flask) -> int:
     return advance_due(app.extensions["pb.db"].session_factory, app.extensions["pb.clock"]())
 
 
+def seal_now(app: Flask) -> int:
+    """Seal the ballot log of every vote that is over at the app's clock; returns how many."""
+    from pb.services.voting import seal_due
+
+    return seal_due(app.extensions["pb.db"].session_factory, app.extensions["pb.clock"]())
+
+
 def run_round(app: Flask) -> RoundReport:
-    transitions, mail = 0, None
+    transitions, mail, sealed = 0, None, 0
     try:
         transitions = advance_now(app)
         if transitions:
@@ -41,12 +50,18 @@ def run_round(app: Flask) -> RoundReport:
     except Exception:
         log.exception("phase transition round failed")
     try:
+        sealed = seal_now(app)
+        if sealed:
+            log.info("ballot logs sealed: %d", sealed)
+    except Exception:
+        log.exception("ballot log sealing round failed")
+    try:
         mail = deliver_now(app)
         if mail.claimed:
             log.info("mail delivery: %s", mail)
     except Exception:
         log.exception("mail delivery round failed")
-    return RoundReport(transitions, mail)
+    return RoundReport(transitions, mail, sealed)
 
 
 def run_until(app: Flask, stop: threading.Event, interval: float) -> None:

@@ -29,7 +29,12 @@ def test_example_config_documents_every_setting_and_loads():
         load_settings(example, environ={})
     with pytest.raises(ConfigError, match="app.audit_key"):
         load_settings(example, environ={"PB_SECRET_KEY": GOOD_SECRET})
-    settings = load_settings(example, environ={"PB_SECRET_KEY": GOOD_SECRET, "PB_AUDIT_KEY": GOOD_AUDIT_KEY})
+    with pytest.raises(ConfigError, match="app.voting_key"):
+        load_settings(example, environ={"PB_SECRET_KEY": GOOD_SECRET, "PB_AUDIT_KEY": GOOD_AUDIT_KEY})
+    settings = load_settings(
+        example,
+        environ={"PB_SECRET_KEY": GOOD_SECRET, "PB_AUDIT_KEY": GOOD_AUDIT_KEY, "PB_VOTING_KEY": GOOD_VOTING_KEY},
+    )
     assert settings["ENV"] == "production"
 
 

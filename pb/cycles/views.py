@@ -9,6 +9,7 @@ from pb.explain import ballot_explanation, rule_explanation, tie_break_explanati
 from pb.extensions import db_session
 from pb.i18n import current_locale
 from pb.labels import PHASE_NAMES, datetime_pattern
+from pb.services import voting
 from pb.services.cycles import get_cycle, list_cycles_page
 from pb.services.transitions import advance_if_due
 from pb.web import page_number, request_now
@@ -47,8 +48,14 @@ def show_cycle(slug: str):
     if cycle is None:
         abort(404)
     advance_if_due(session, cycle, now)
+    ballots = voting.log_state(session, cycle) if cycle.voting_has_opened(now) else None
+    if ballots is not None and not ballots.closed and cycle.voting_is_over(now):
+        voting.seal_ballot_log(session, cycle, now)  # no worker ran since the end: seal it now
+        ballots = voting.log_state(session, cycle)
     return render_template(
         "cycles/show_cycle.html",
+        ballots=ballots,
+        voting_open=voting.voting_open(cycle, now),
         cycle=cycle,
         now=now,
         phase_names=PHASE_NAMES,

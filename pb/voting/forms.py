@@ -25,9 +25,6 @@ class BallotForm(PbForm):
 
 
 class ReceiptForm(PbForm):
-    class Meta(PbForm.Meta):
-        csrf = False  # a GET form: checking a receipt changes nothing
-
     receipt = StringField(
         _l("Your receipt"),
         validators=[InputRequired(message=_l("Enter the receipt you were given when you voted.")), text_length(64)],

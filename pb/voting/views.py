@@ -300,14 +300,15 @@ def ballot_cast(slug: str):
 # --- Receipts ------------------------------------------------------------------------------------
 
 
-@bp.get("/cycles/<slug>/receipt")
+@bp.route("/cycles/<slug>/receipt", methods=["GET", "POST"])
 def check_receipt(slug: str):
+    """A POST form, so that a receipt never lands in an access log beside the checker's address."""
     cycle = _cycle_or_404(slug)
     now = request_now()
     over = cycle.voting_is_over(now)
-    form = ReceiptForm(request.args)
+    form = ReceiptForm()
     result = None
-    if over and "receipt" in request.args and form.validate():
+    if over and form.validate_on_submit():
         with domain_errors(form) as attempt:
             result = voting.check_receipt(db_session(), cycle, form.receipt.data)
         if not attempt.ok:

@@ -64,6 +64,9 @@ def cycle_form(**overrides) -> dict:
         "points_per_voter": "",
         "max_points_per_project": "",
         "allow_revision": "y",
+        "vote_with_codes": "y",
+        "vote_with_accounts": "y",
+        "noncitizens_may_vote": "y",
         "tally_rule": "greedy",
         "tally_utility": "cost",
         "tally_completion": "none",
@@ -95,6 +98,11 @@ def edit_form(cycle: Cycle, **overrides) -> dict:
         "max_proposals_per_resident": str(cycle.max_proposals_per_resident),
         "allow_citywide_proposals": "y" if cycle.allow_citywide_proposals else None,
         "deliberation_during_proposals": "y" if cycle.deliberation_during_proposals else None,
+        "vote_with_codes": "y" if cycle.vote_with_codes else None,
+        "vote_with_accounts": "y" if cycle.vote_with_accounts else None,
+        "min_voting_age": "" if cycle.min_voting_age is None else str(cycle.min_voting_age),
+        "noncitizens_may_vote": "y" if cycle.noncitizens_may_vote else None,
+        "fixed_project_order": "y" if cycle.fixed_project_order else None,
     }
     for name in LIMIT_FIELDS:
         value = getattr(cycle, name)

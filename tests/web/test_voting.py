@@ -167,14 +167,14 @@ def test_the_receipt_check_opens_when_voting_is_over(app, client, session, staff
     nonce = hidden_nonce(client.get(f"/cycles/{cycle.slug}/ballot").text)
     client.post(f"/cycles/{cycle.slug}/ballot", data={"nonce": nonce, "project": [str(projects[0].id)], "action": "cast"})
     receipt = session.scalar(select(Ballot.receipt))
-    early = client.get(f"/cycles/{cycle.slug}/receipt", query_string={"receipt": receipt})
+    early = client.post(f"/cycles/{cycle.slug}/receipt", data={"receipt": receipt})
     assert "once voting is over" in early.text and "was counted" not in early.text
     at(app, cycle.voting_end_at + timedelta(minutes=5))
-    counted = client.get(f"/cycles/{cycle.slug}/receipt", query_string={"receipt": receipt.upper()})
+    counted = client.post(f"/cycles/{cycle.slug}/receipt", data={"receipt": receipt.upper()})
     assert "This ballot was counted." in counted.text
-    unknown = client.get(f"/cycles/{cycle.slug}/receipt", query_string={"receipt": "0" * 16})
+    unknown = client.post(f"/cycles/{cycle.slug}/receipt", data={"receipt": "0" * 16})
     assert "No ballot of this vote has this receipt" in unknown.text
-    bad = client.get(f"/cycles/{cycle.slug}/receipt", query_string={"receipt": "xyz"})
+    bad = client.post(f"/cycles/{cycle.slug}/receipt", data={"receipt": "xyz"})
     assert bad.status_code == 200 and "16 characters" in bad.text
 
 
@@ -211,3 +211,85 @@ def test_every_ballot_type_casts(client, session, staff, now_minute, app, kind):
         duplicate = {**data, f"rank-{projects[3].id}": "1", "action": "review"}
         client.post(f"/cycles/{cycle.slug}/vote/code", data={"code": code_for(session, staff, cycle, during)})
         assert "error-summary" in client.post(f"/cycles/{cycle.slug}/ballot", data=duplicate).text
+
+
+def test_the_cycle_page_shows_the_count_and_the_log_head_and_seals_after_the_end(app, client, session, staff, vote):
+    from pb.models import VotingKey
+    from pb.services import voting
+
+    cycle, projects, during = vote
+    client.post(f"/cycles/{cycle.slug}/vote/code", data={"code": code_for(session, staff, cycle, during)})
+    nonce = hidden_nonce(client.get(f"/cycles/{cycle.slug}/ballot").text)
+    client.post(f"/cycles/{cycle.slug}/ballot", data={"nonce": nonce, "project": [str(projects[0].id)], "action": "cast"})
+    page = client.get(f"/cycles/{cycle.slug}")
+    head = voting.log_state(session, cycle).head
+    assert "1 ballot counts so far." in page.text and str(head) in page.text
+    assert f'href="/cycles/{cycle.slug}/vote"' in page.text
+    at(app, cycle.voting_end_at + timedelta(minutes=1))
+    closed = client.get(f"/cycles/{cycle.slug}")
+    assert "Voting is over: 1 ballot counts." in closed.text
+    session.expire_all()
+    assert session.get(VotingKey, cycle.id) is None and voting.log_state(session, cycle).closed
+
+
+def test_a_whole_voting_flow_leaves_no_code_choice_or_receipt_in_the_logs(client, session, staff, vote, caplog):
+    cycle, projects, during = vote
+    caplog.set_level("DEBUG")
+    code = code_for(session, staff, cycle, during)
+    client.post(f"/cycles/{cycle.slug}/vote/code", data={"code": display(code)})
+    nonce = hidden_nonce(client.get(f"/cycles/{cycle.slug}/ballot").text)
+    chosen = {"nonce": nonce, "project": [str(projects[3].id)]}
+    client.post(f"/cycles/{cycle.slug}/ballot", data={**chosen, "action": "review"})
+    client.post(f"/cycles/{cycle.slug}/ballot", data={**chosen, "action": "cast"})
+    receipt = session.scalar(select(Ballot.receipt))
+    assert receipt and code not in caplog.text and display(code) not in caplog.text
+    assert receipt not in caplog.text and projects[3].title_en not in caplog.text
+
+
+JUNK = ["", " ", "\t", "-1", "+1", "1.5", "1e3", "٣", "0x10", "9" * 100, "x" * 100_000, "\u202e", "1\x0b", "é", "null", "[]"]
+
+
+@pytest.mark.parametrize("kind", ["knapsack", "ranked", "cumulative"])
+def test_junk_in_every_voting_field_is_refused_without_a_server_error_or_a_write(
+    client, session, staff, now_minute, app, kind, log_in
+):
+    limits = {"ranked": {"ranking_length": 3}, "cumulative": {"points_per_voter": 10}, "knapsack": {}}[kind]
+    cycle, projects, during = make_voting_cycle(session, staff, now=now_minute, ballot_type=kind, **limits)
+    at(app, during)
+    for value in JUNK:
+        assert client.post(f"/cycles/{cycle.slug}/vote/code", data={"code": value}).status_code in (400, 422, 429)
+    user = create_account(session, "ana@example.org")
+    eligibility.confirm_voter(
+        session, staff, cycle, user, basis=EligibilityBasis.IN_PERSON, district_id=cycle.districts[0].id,
+        note="Lease", birth_date=None, citizen=True, now=during,
+    )
+    session.commit()
+    log_in(user)
+    nonce = hidden_nonce(client.get(f"/cycles/{cycle.slug}/ballot").text)
+    field = {"knapsack": "project", "ranked": f"rank-{projects[0].id}", "cumulative": f"points-{projects[0].id}"}[kind]
+    for value in JUNK:
+        for action in ("review", "cast", "update"):
+            for data in ({"nonce": nonce, field: value, "action": action}, {"nonce": value, field: "1", "action": action},
+                         {"nonce": nonce, f"{field}-{value}"[:200]: "1", "action": action}):
+                response = client.post(f"/cycles/{cycle.slug}/ballot", data=data)
+                assert response.status_code in (200, 303, 400), (data, response.status_code)
+        assert client.post(f"/cycles/{cycle.slug}/ballot", data={"nonce": nonce, "action": value}).status_code == 400
+        assert client.post(f"/cycles/{cycle.slug}/receipt", data={"receipt": value}).status_code == 200
+    session.expire_all()
+    counted = session.scalar(select(func.count()).select_from(Ballot).where(Ballot.status == BallotStatus.COUNTED))
+    assert counted <= 1 and count(session, Participation) <= 1  # blank or "1" may be valid: one voter, one ballot
+
+
+def test_the_ballot_page_runs_the_same_few_queries_with_4_projects_or_24(client, session, staff, now_minute, app, query_counter):
+    many = [(f"Project {n}", n % 2, 1_000 + n) for n in range(24)]
+    pages = []
+    for slug, projects in (("few-projects", None), ("many-projects", many)):
+        extra = {} if projects is None else {"projects": projects}
+        cycle, _, during = make_voting_cycle(session, staff, now=now_minute, slug=slug, **extra)
+        at(app, during)
+        client.post(f"/cycles/{cycle.slug}/vote/code", data={"code": code_for(session, staff, cycle, during)})
+        client.get(f"/cycles/{cycle.slug}/ballot")  # the first view records nothing more, but warms caches
+        with query_counter() as statements:
+            assert client.get(f"/cycles/{cycle.slug}/ballot").status_code == 200
+        pages.append(statements)
+    assert len(pages[0]) == len(pages[1]) <= 6, "\n\n".join(pages[1])
