@@ -1,5 +1,6 @@
-"""The background worker's round: record due phase transitions, seal the ballot logs of votes that
-are over (destroying their slot keys), then deliver due mail.
+"""The background worker's round: record due phase transitions, queue the hourly batch of ballot
+confirmations, seal the ballot logs of votes that are over (destroying their slot keys), then deliver
+due mail.
 
 ``pb worker`` runs rounds in production; in development and the demo a thread of the web process
 does (:func:`pb.mail.start_delivery_thread`). Each task of a round that fails is logged and the
@@ -41,6 +42,13 @@ def seal_now(app: Flask) -> int:
     return seal_due(app.extensions["pb.db"].session_factory, app.extensions["pb.clock"]())
 
 
+def confirm_now(app: Flask) -> int:
+    """Queue the hourly, shuffled batch of ballot confirmation mails; returns how many."""
+    from pb.services.voting import send_confirmations
+
+    return send_confirmations(app.extensions["pb.db"].session_factory, app.extensions["pb.clock"]())
+
+
 def run_round(app: Flask) -> RoundReport:
     transitions, mail, sealed = 0, None, 0
     try:
@@ -49,6 +57,12 @@ def run_round(app: Flask) -> RoundReport:
             log.info("phase transitions recorded: %d", transitions)
     except Exception:
         log.exception("phase transition round failed")
+    try:
+        confirmed = confirm_now(app)
+        if confirmed:
+            log.info("ballot confirmations queued: %d", confirmed)
+    except Exception:
+        log.exception("ballot confirmation round failed")
     try:
         sealed = seal_now(app)
         if sealed:

@@ -43,6 +43,7 @@ def upgrade() -> None:
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.Column('counted', sa.BigInteger(), nullable=False),
     sa.Column('closed_at', pb.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('confirmations_at', pb.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['cycle_id'], ['cycles.id'], name=op.f('fk_ballot_log_heads_cycle_id_cycles'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('cycle_id', name=op.f('pk_ballot_log_heads'))
     )
@@ -88,6 +89,7 @@ def upgrade() -> None:
     sa.Column('channel', sa.Enum('online', 'paper', name='channel', native_enum=False, length=20), nullable=False),
     sa.Column('district_id', sa.Integer(), nullable=True),
     sa.Column('voted_on', sa.Date(), nullable=False),
+    sa.Column('confirmation_pending', sa.Boolean(), server_default='0', nullable=False),
     sa.ForeignKeyConstraint(['cycle_id'], ['cycles.id'], name=op.f('fk_participations_cycle_id_cycles'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['district_id'], ['districts.id'], name=op.f('fk_participations_district_id_districts'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_participations')),

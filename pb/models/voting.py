@@ -124,6 +124,8 @@ class Participation(Base):
     channel: Mapped[Channel] = mapped_column(str_enum(Channel))
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id", ondelete="RESTRICT"))
     voted_on: Mapped[date] = mapped_column(Date)
+    # An account voter's confirmation mail waits for the next hourly batch (never sent in casting order).
+    confirmation_pending: Mapped[bool] = mapped_column(default=False, server_default="0")
 
 
 class VotingKey(Base):
@@ -199,6 +201,8 @@ class BallotLogHead(Base):
     # Ballots that count now (cast, minus replaced and voided): the public running number.
     counted: Mapped[int] = mapped_column(BigInteger, default=0)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the last batch of confirmation mails was queued (pb.services.voting.send_confirmations).
+    confirmations_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class VotingActivity(Base):

@@ -23,7 +23,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
@@ -363,7 +363,13 @@ def cast_ballot(
         )
     _count_activity(session, cycle, channel, now)
     if voter.user is not None:
-        _queue_confirmation(session, cycle, voter.user, receipt, replacing, now)
+        # Mailed with the next hourly batch (send_confirmations), never in casting order.
+        session.execute(
+            update(Participation)
+            .where(Participation.cycle_id == cycle.id, Participation.voter == voter.ref)
+            .values(confirmation_pending=True)
+            .execution_options(synchronize_session=False)
+        )
     session.flush()
     return Cast(receipt, replaced=replacing)
 
@@ -386,10 +392,58 @@ def _count_activity(session: Session, cycle: Cycle, channel: Channel, now: datet
         session.execute(bump)
 
 
-def _queue_confirmation(
-    session: Session, cycle: Cycle, user: User, receipt: str, replaced: bool, now: datetime
-) -> None:
-    """The confirmation mail (in the account's language): that the ballot counts, its receipt, no choices."""
+CONFIRMATION_BATCH = timedelta(hours=1)
+
+
+def send_confirmations(session_factory, now: datetime) -> int:
+    """The worker's round: mail the accounts that voted since the last batch that their ballot was cast.
+
+    Mail is not queued as each ballot is cast: the outbox's rows and times would list the voters in
+    the order of the ballot log, which is published, and so name each voter's ballot. Instead, once an
+    hour per cycle, the accounts whose participation is marked pending are mailed in a random order,
+    all stamped with the batch's time. The mail holds neither the choices nor the receipt (the receipt
+    is shown on screen); it says in which cycle a ballot was cast. Returns how many were queued.
+    """
+    sent = 0
+    with session_factory() as session:
+        due = session.scalars(
+            select(BallotLogHead.cycle_id).where(
+                (BallotLogHead.confirmations_at.is_(None)) | (BallotLogHead.confirmations_at <= now - CONFIRMATION_BATCH)
+            )
+        ).all()
+    for cycle_id in due:
+        with session_factory() as session, session.begin():
+            head = session.execute(
+                select(BallotLogHead).where(BallotLogHead.cycle_id == cycle_id).with_for_update()
+            ).scalar_one()
+            if head.confirmations_at is not None and head.confirmations_at > now - CONFIRMATION_BATCH:
+                continue  # another worker sent this batch
+            pending = session.execute(
+                select(Participation.id, Participation.voter).where(
+                    Participation.cycle_id == cycle_id, Participation.confirmation_pending.is_(True)
+                )
+            ).all()
+            head.confirmations_at = now
+            if not pending:
+                continue
+            cycle = session.get(Cycle, cycle_id)
+            ids = [int(voter.split(":", 1)[1]) for _, voter in pending if voter.startswith("account:")]
+            users = list(session.scalars(select(User).where(User.id.in_(ids))))
+            secrets.SystemRandom().shuffle(users)
+            for user in users:
+                _queue_confirmation(session, cycle, user, now)
+            session.execute(
+                update(Participation)
+                .where(Participation.id.in_([row.id for row in pending]))
+                .values(confirmation_pending=False)
+                .execution_options(synchronize_session=False)
+            )
+            sent += len(users)
+    return sent
+
+
+def _queue_confirmation(session: Session, cycle: Cycle, user: User, now: datetime) -> None:
+    """The confirmation mail, in the account's language: a ballot was cast; no choices, no receipt."""
     from flask_babel import force_locale, gettext
 
     locale = user.locale or "en_CA"
@@ -397,19 +451,15 @@ def _queue_confirmation(
         name = cycle.name(locale)
         subject = gettext("Your ballot in %(cycle)s was cast", cycle=name)
         lines = [
-            gettext("Your ballot in %(cycle)s was cast and will be counted.", cycle=name)
-            if not replaced
-            else gettext(
-                "Your new ballot in %(cycle)s was cast: it replaces your earlier one, which will not be counted.",
-                cycle=name,
-            ),
-            "",
-            gettext("Your receipt: %(receipt)s", receipt=format_receipt(receipt)),
+            gettext("Your ballot in %(cycle)s was cast and will be counted.", cycle=name),
             "",
             gettext(
-                "With it you can check, once voting is over, that your ballot was counted. "
-                "This message does not say how you voted, and no one at the city can find out."
+                "If you changed your ballot, only the last one you cast counts. Once voting is over, you can "
+                "check with the receipt shown on screen that it was counted. This message does not say how "
+                "you voted, and no one at the city can find out."
             ),
+            "",
+            gettext("If you did not vote, tell the city at once: someone may have used your account."),
         ]
     queue_mail(session, user.email, subject, "\n".join(lines), now)
 

@@ -90,9 +90,31 @@ def test_a_cast_ballot_counts_once_with_a_receipt_and_a_log_entry(session, setup
     assert payload["kind"] == "cast" and payload["ballot"] == ballot.id and "voter" not in payload
     assert voting.verify_log(session, cycle).intact
     assert voting.check_receipt(session, cycle, voting.format_receipt(cast.receipt)).status is voting.ReceiptStatus.COUNTED
-    mail = session.scalar(select(OutboxMail))
-    assert mail.recipient == "ana@example.org" and voting.format_receipt(cast.receipt) in mail.body
-    assert "Crisis" not in mail.body  # the mail never holds the choices
+    assert rows(session, OutboxMail) == 0  # no mail in casting order: the hourly batch sends it
+
+
+def test_confirmations_go_out_in_hourly_shuffled_batches_without_receipt_or_choices(session, setup, staff, app):
+    cycle, projects, during = setup
+    factory = app.extensions["pb.db"].session_factory
+    voters = [confirmed(session, staff, cycle, f"v{n}@example.org", during) for n in range(6)]
+    receipts = [
+        voting.cast_ballot(session, cycle, voter, choose(projects[0]), voting.new_nonce(), during).receipt
+        for voter in voters
+    ]
+    session.commit()
+    assert voting.send_confirmations(factory, during) == 6
+    assert voting.send_confirmations(factory, during + timedelta(minutes=30)) == 0  # not before the hour
+    session.expire_all()
+    mails = session.scalars(select(OutboxMail)).all()
+    assert sorted(m.recipient for m in mails) == sorted(f"v{n}@example.org" for n in range(6))
+    assert {m.created_at for m in mails} == {during}  # one stamp for the batch
+    for mail in mails:
+        assert "was cast and will be counted" in mail.body and "Crisis" not in mail.body
+        assert not any(voting.format_receipt(r) in mail.body or r in mail.body for r in receipts)
+    voting.cast_ballot(session, cycle, voters[0], choose(projects[2]), voting.new_nonce(), during + timedelta(minutes=40))
+    session.commit()
+    assert voting.send_confirmations(factory, during + timedelta(minutes=50)) == 0
+    assert voting.send_confirmations(factory, during + timedelta(minutes=61)) == 1
 
 
 def test_a_replayed_nonce_returns_the_same_receipt_and_writes_nothing(session, setup, staff):
