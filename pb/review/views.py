@@ -94,6 +94,7 @@ def _review_page(cycle: Cycle, proposal: Proposal, **forms):
     session = db_session()
     now = request_now()
     merged = review_service.load_review_page(session, proposal)
+    draft_project = review_service.draft_project_of(session, proposal)
     review = proposal.review
     if "review_form" not in forms:
         forms["review_form"] = ReviewForm(formdata=None, data=ReviewForm.initial_data(review))
@@ -122,8 +123,10 @@ def _review_page(cycle: Cycle, proposal: Proposal, **forms):
         and proposal.status in permissions.REVIEWABLE_STATUSES,
         can_assign=can_assign,
         can_merge=permissions.can_merge_proposals(current_user),
+        draft_project=draft_project,
         can_make_project=permissions.can_draft_ballot_projects(current_user, cycle, now)
-        and proposal.status is ProposalStatus.FEASIBLE,
+        and proposal.status is ProposalStatus.FEASIBLE
+        and draft_project is None,
         confirm_form=forms.pop("confirm_form", None) or ConfirmForm(formdata=None),
         unassign_form=UnassignForm(formdata=None),
         decline_form=DeclineMergeForm(formdata=None),

@@ -18,10 +18,11 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session, configure_mappers, joinedload, selectinload
+from sqlalchemy.orm import Session, configure_mappers, joinedload, object_session, selectinload
 
 from pb import permissions
 from pb.models import (
+    BallotProject,
     Cycle,
     District,
     Feasibility,
@@ -32,6 +33,7 @@ from pb.models import (
     Role,
     RoleGrant,
     User,
+    ballot_project_proposals,
 )
 from pb.services import phases
 from pb.services.audit import record_change
@@ -83,12 +85,28 @@ def _snapshot(review: Review | None) -> dict | None:
     }
 
 
+IN_DRAFT_PROJECT = _l(
+    "This proposal is part of a draft ballot project: take it out of the draft (or remove the draft) first."
+)
+
+
+def draft_project_of(session: Session, proposal: Proposal) -> BallotProject | None:
+    """The draft ballot project (waiting for staff) that holds ``proposal``, if any."""
+    return session.scalar(
+        select(BallotProject)
+        .join(ballot_project_proposals, ballot_project_proposals.c.project_id == BallotProject.id)
+        .where(ballot_project_proposals.c.proposal_id == proposal.id, BallotProject.confirmed_at.is_(None))
+    )
+
+
 def _require_reviewable(actor: User, proposal: Proposal, now: datetime) -> None:
     if not permissions.is_reviewer(actor):
         raise DomainError(NOT_REVIEWER)
     phases.require_review_open(proposal.cycle, now)
     if proposal.status not in permissions.REVIEWABLE_STATUSES:
         raise DomainError(NOT_REVIEWABLE)
+    if draft_project_of(object_session(proposal), proposal) is not None:
+        raise DomainError(IN_DRAFT_PROJECT)
     if not permissions.can_review(actor, proposal, now):
         raise DomainError(_l("Staff have not asked you to review this proposal."))
 
@@ -307,6 +325,8 @@ def merge_proposal(
     phases.require_review_open(proposal.cycle, now)
     if proposal.status not in permissions.REVIEWABLE_STATUSES:
         raise DomainError(NOT_REVIEWABLE)
+    if draft_project_of(session, proposal) is not None:
+        raise DomainError(IN_DRAFT_PROJECT)
     target = _merge_target(session, proposal, target_id)
     reason = _require_reason(reason)
     for earlier in session.scalars(select(Proposal).where(Proposal.merged_into_id == proposal.id)):

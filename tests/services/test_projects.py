@@ -187,13 +187,32 @@ def test_staff_confirm_a_draft_and_its_proposals_go_on_the_ballot(session, cycle
     assert entry.action == "project.confirmed" and entry.before["confirmed"] is False and entry.after["confirmed"]
 
 
+def test_a_proposal_in_a_draft_is_not_re_reviewed_or_merged_until_the_draft_is_settled(
+    session, cycle, staff, delegate, author, now
+):
+    proposal = feasible(session, staff, author, cycle, now)
+    other = feasible(session, staff, author, cycle, now)
+    draft = service.create_project(session, delegate, cycle, project_input(cycle), now, [proposal.id])
+    assert review.draft_project_of(session, proposal) == draft
+    with pytest.raises(DomainError, match="part of a draft ballot project"):
+        review.draft_review(session, staff, proposal, review.ReviewInput(feasibility="not_feasible", public_reason="No."), now)
+    with pytest.raises(DomainError, match="part of a draft ballot project"):
+        review.merge_proposal(session, staff, proposal, other.id, "Same idea", now)
+    assert proposal.status is ProposalStatus.FEASIBLE
+    service.delete_project(session, staff, draft, now)
+    assert review.draft_project_of(session, proposal) is None
+    review.draft_review(session, staff, proposal, review.ReviewInput(feasibility="not_feasible", public_reason="No."), now)
+
+
 def test_a_draft_whose_proposal_changed_cannot_be_confirmed(session, cycle, staff, delegate, author, now):
+    from pb.services.proposals import change_status
+
     proposal = feasible(session, staff, author, cycle, now)
     draft = service.create_project(session, delegate, cycle, project_input(cycle), now, [proposal.id])
-    review.draft_review(session, staff, proposal, review.ReviewInput(feasibility="not_feasible", public_reason="No."), now)
+    change_status(session, staff, proposal, ProposalStatus.UNDER_REVIEW, now)  # changed some other way
     with pytest.raises(DomainError, match=f"#{proposal.id} is no longer feasible"):
         service.confirm_project(session, staff, draft, now)
-    assert not draft.is_confirmed and proposal.status is ProposalStatus.UNDER_REVIEW
+    assert not draft.is_confirmed
 
 
 def test_delegates_edit_drafts_only_and_staff_edits_keep_the_state(session, cycle, staff, delegate, now):

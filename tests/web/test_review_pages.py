@@ -302,6 +302,9 @@ def test_a_delegate_drafts_a_ballot_project_and_staff_confirm_it(client, log_in,
     assert not project.is_confirmed and project.drafted_by_role == "delegate"
     assert project.created_by_id == people["delegate"].id and project.cycle_id == proposal.cycle_id
     assert proposal.status is ProposalStatus.FEASIBLE  # not on the ballot until staff confirm
+    review_page = client.get(page_of(proposal), headers=ENGLISH).text
+    assert "part of the draft ballot project" in review_page
+    assert f"/review/lakeview/projects/new?proposal={proposal.id}" not in review_page
     listing = client.get("/review/lakeview/projects", headers=ENGLISH).text
     assert "Draft by a budget delegate — waiting for staff" in listing
     assert SCRIPT not in listing and "&lt;script&gt;" in listing
