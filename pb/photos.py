@@ -98,11 +98,41 @@ def store(folder: str | os.PathLike, photo: Photo) -> str:
     directory = Path(folder)
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / photo.name
-    if not target.exists():
+    if target.exists():
+        os.utime(target)  # in use again: :func:`prune` leaves recent files alone
+    else:
         temporary = directory / f".{photo.name}.{os.getpid()}.tmp"
         temporary.write_bytes(photo.data)
         os.replace(temporary, target)
     return photo.name
+
+
+# A photo is written before the proposal that names it is committed, so a file nobody names yet may
+# belong to a request still running: only files untouched for this long are pruned.
+PRUNE_GRACE_SECONDS = 24 * 3600
+
+
+def prune(folder: str | os.PathLike, referenced: set[str], now: float, grace: float = PRUNE_GRACE_SECONDS) -> list[str]:
+    """Delete the photos (and stale temporary files) under ``folder`` that no proposal names any more
+    (replaced, removed, or left by a request that failed) and that were untouched for ``grace``
+    seconds; returns their names."""
+    directory = Path(folder)
+    if not directory.is_dir():
+        return []
+    removed = []
+    for path in directory.iterdir():
+        name = path.name
+        stale_temporary = name.startswith(".") and name.endswith(".tmp")
+        if not (is_photo_name(name) or stale_temporary) or name in referenced:
+            continue
+        try:
+            if now - path.stat().st_mtime < grace:
+                continue
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        removed.append(name)
+    return removed
 
 
 def is_photo_name(name: str) -> bool:

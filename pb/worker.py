@@ -1,6 +1,6 @@
 """The background worker's round: record due phase transitions, queue the hourly batch of ballot
-confirmations, seal the ballot logs of votes that are over (destroying their slot keys), then deliver
-due mail.
+confirmations, seal the ballot logs of votes that are over (destroying their slot keys), delete
+proposal photos no proposal names any more, then deliver due mail.
 
 ``pb worker`` runs rounds in production; in development and the demo a thread of the web process
 does (:func:`pb.mail.start_delivery_thread`). Each task of a round that fails is logged and the
@@ -49,6 +49,19 @@ def confirm_now(app: Flask) -> int:
     return send_confirmations(app.extensions["pb.db"].session_factory, app.extensions["pb.clock"]())
 
 
+def prune_photos(app: Flask) -> int:
+    """Delete proposal photos no proposal names any more (after a day's grace); returns how many."""
+    from sqlalchemy import select
+
+    from pb import photos
+    from pb.models import Proposal
+
+    with app.extensions["pb.db"].session_factory() as session:
+        referenced = set(session.scalars(select(Proposal.photo_name).where(Proposal.photo_name.is_not(None))))
+    now = app.extensions["pb.clock"]().timestamp()
+    return len(photos.prune(app.config["PHOTO_FOLDER"], referenced, now))
+
+
 def run_round(app: Flask) -> RoundReport:
     transitions, mail, sealed = 0, None, 0
     try:
@@ -69,6 +82,12 @@ def run_round(app: Flask) -> RoundReport:
             log.info("ballot logs sealed: %d", sealed)
     except Exception:
         log.exception("ballot log sealing round failed")
+    try:
+        pruned = prune_photos(app)
+        if pruned:
+            log.info("unused photos deleted: %d", pruned)
+    except Exception:
+        log.exception("photo pruning round failed")
     try:
         mail = deliver_now(app)
         if mail.claimed:

@@ -93,3 +93,31 @@ def test_a_stored_photo_is_named_by_its_content_and_stored_once(tmp_path):
 @pytest.mark.parametrize("name", ["../x.jpg", "a.jpg", "0" * 64 + ".gif", "0" * 64 + ".jpg/..", "0" * 63 + ".jpg"])
 def test_only_stored_names_are_photo_names(name):
     assert not photos.is_photo_name(name)
+
+
+def test_prune_deletes_only_unnamed_photos_untouched_for_the_grace_period(tmp_path):
+    import os
+
+    named, orphan, recent = ("a" * 64 + ".jpg"), ("b" * 64 + ".png"), ("c" * 64 + ".webp")
+    temporary, other = f".{'d' * 64}.jpg.123.tmp", "notes.txt"
+    for name in (named, orphan, recent, temporary, other):
+        (tmp_path / name).write_bytes(b"x")
+    now = 1_000_000.0
+    for name in (named, orphan, temporary, other):
+        os.utime(tmp_path / name, (now - 2 * photos.PRUNE_GRACE_SECONDS,) * 2)
+    os.utime(tmp_path / recent, (now - 60,) * 2)
+    removed = photos.prune(tmp_path, {named}, now)
+    assert sorted(removed) == sorted([orphan, temporary])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([named, recent, other])
+    assert photos.prune(tmp_path / "missing", set(), now) == []
+
+
+def test_storing_a_photo_again_protects_it_from_pruning(tmp_path):
+    import os
+
+    photo = photos.clean(encoded(Image.new("RGB", (20, 20), "red"), "PNG"), 10**6)
+    name = photos.store(tmp_path, photo)
+    os.utime(tmp_path / name, (1.0, 1.0))
+    photos.store(tmp_path, photo)  # the same photo uploaded again for a new proposal
+    assert (tmp_path / name).stat().st_mtime > 1.0
+    assert photos.prune(tmp_path, set(), (tmp_path / name).stat().st_mtime + 60) == []

@@ -265,3 +265,28 @@ def test_the_worker_command_can_deliver_once(runner, session, app):
     assert result.exit_code == 0, result.output
     assert "sent 1, to retry 0, failed 0" in result.output
     assert [mail.body for mail in console_messages(app)] == ["Once"]
+
+
+def test_the_worker_deletes_photos_no_proposal_names_after_a_day(app, session, tmp_path):
+    import os
+    from datetime import timedelta
+
+    from pb import photos
+    from pb.worker import run_round
+    from tests.factories import create_account, make_cycle, make_proposal
+
+    folder = tmp_path / "worker-photos"
+    app.config["PHOTO_FOLDER"] = str(folder)
+    folder.mkdir()
+    kept, replaced = "e" * 64 + ".jpg", "f" * 64 + ".jpg"
+    for name in (kept, replaced):
+        (folder / name).write_bytes(b"x")
+    author = create_account(session, "author@example.org")
+    cycle = make_cycle(session, now=app.extensions["pb.clock"](), slug="photo-cycle")
+    make_proposal(session, author, cycle, photo_name=kept, photo_alt="A lamp post")
+    later = app.extensions["pb.clock"]() + timedelta(seconds=photos.PRUNE_GRACE_SECONDS + 60)
+    for name in (kept, replaced):
+        os.utime(folder / name, (later.timestamp() - photos.PRUNE_GRACE_SECONDS - 1,) * 2)
+    app.extensions["pb.clock"] = lambda: later
+    run_round(app)
+    assert sorted(p.name for p in folder.iterdir()) == [kept]
