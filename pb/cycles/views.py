@@ -9,6 +9,7 @@ from pb.explain import ballot_explanation, rule_explanation, tie_break_explanati
 from pb.extensions import db_session
 from pb.i18n import current_locale
 from pb.labels import PHASE_NAMES, datetime_pattern
+from pb.services import voting
 from pb.services.cycles import get_cycle, list_cycles_page
 from pb.services.transitions import advance_if_due
 from pb.web import page_number, request_now
@@ -47,10 +48,14 @@ def show_cycle(slug: str):
     if cycle is None:
         abort(404)
     advance_if_due(session, cycle, now)
+    voting_open = voting.voting_open(cycle, now)
     return render_template(
         "cycles/show_cycle.html",
         cycle=cycle,
         now=now,
+        voting_open=voting_open,
+        # While voting runs: how many ballots count, and the ballot log's head (it changes with each ballot).
+        ballot_log=voting.log_state(session, cycle) if voting_open else None,
         phase_names=PHASE_NAMES,
         dt_format=datetime_pattern(current_locale()),
         ballot_lines=ballot_explanation(cycle),
