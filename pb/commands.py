@@ -100,20 +100,49 @@ def create_admin(email: str, display_name: str, password: str) -> None:
 
 
 @cli.command("demo")
+@click.option(
+    "--codes-file",
+    default="instance/demo-codes.txt",
+    show_default=True,
+    help="Where the demo voter codes are written (made again, the old ones voided, if it is missing).",
+)
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True, help="Where the demo is served.")
 @with_appcontext
-def load_demo_data() -> None:
-    """Load the Lakeview demo (safe to run twice) and print its sign-ins."""
-    from pb.demo import load_demo
+def load_demo_data(codes_file: str, base_url: str) -> None:
+    """Load the Lakeview demo (safe to run twice); print its sign-ins and voter codes."""
+    from pathlib import Path
+
+    from flask import url_for
+
+    from pb.db import utcnow
+    from pb.demo import DEMO_ACCOUNTS, load_demo
+    from pb.demo_voting import codes_text, issue_demo_codes
     from pb.extensions import db_session
+    from pb.services.accounts import find_user_by_email
 
     if current_app.config["ENV"] == "production":
         raise click.ClickException("the demo has public passwords: it never runs in production (set PB_ENV)")
     session = db_session()
     sign_ins = load_demo(session, current_app.config["SECRET_KEY"])
+    path = Path(codes_file)
+    staff = find_user_by_email(session, next(email for role, email, *_ in DEMO_ACCOUNTS if role == "staff"))
+    made = issue_demo_codes(session, staff, utcnow(), fresh=not path.is_file())
     session.commit()
+    if made:
+
+        def address(cycle) -> str:
+            with current_app.test_request_context():
+                return base_url.rstrip("/") + url_for("voting.start_vote", slug=cycle.slug)
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(codes_text(made, address), encoding="utf-8")
     click.echo("Demo data loaded. Sign in with:")
     for role, email, password in sign_ins:
         click.echo(f"  {role:<9} {email}  password: {password}")
+    if path.is_file():
+        click.echo("")
+        click.echo(path.read_text(encoding="utf-8").rstrip("\n"))
+        click.echo(f"(saved in {path})")
 
 
 @cli.command("worker")

@@ -15,6 +15,7 @@ from pb.db import utcnow
 from pb.demo_deliberation import load_ballot_projects, load_discussion
 from pb.demo_proposals import LAKEVIEW_2026, NORTHGATE_YOUTH, load_proposals
 from pb.demo_review import load_reviews
+from pb.demo_voting import load_voting
 from pb.models import BallotType, Role, User
 from pb.services.accounts import create_user, find_user_by_email, grant_role
 from pb.services.cycles import (
@@ -63,7 +64,7 @@ def _account(session: Session, role: str, email: str, password: str, name: str) 
 
 
 def load_demo(session: Session, secret_key: str) -> list[tuple[str, str, str]]:
-    """Create the Lakeview demo (accounts and two cycles) unless present; return the sign-ins.
+    """Create the Lakeview demo (accounts and five cycles) unless present; return the sign-ins.
 
     ``secret_key`` is the app's key; the demo derives nothing from it yet but takes it so that
     later demo data (e.g. ballots) can be signed like real data.
@@ -210,5 +211,7 @@ def load_demo(session: Session, secret_key: str) -> list[tuple[str, str, str]]:
     load_discussion(session, lakeview, lakeview.proposals_start_at, now)
     load_discussion(session, northgate, northgate.review_start_at, now)
     load_ballot_projects(session, lakeview, staff, now)
+    # In voting now: a knapsack and a ranked cycle, the resident confirmed as a voter, a few ballots cast.
+    load_voting(session, admin, staff, users["resident"], CATEGORIES, DISTRICTS, TIMEZONE, now)
     session.flush()
     return [(role, email, password) for role, email, password, _name in DEMO_ACCOUNTS]

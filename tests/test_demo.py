@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from pb.commands import cli
 from pb.db import utcnow
 from pb.demo import load_demo
-from pb.models import AuditLogEntry, Cycle, Phase, Role, User
+from pb.models import (
+    AuditLogEntry,
+    BallotType,
+    Cycle,
+    EligibilityBasis,
+    Participation,
+    Phase,
+    PhaseTransition,
+    Role,
+    User,
+    VoterEligibility,
+    VotingKey,
+)
 from pb.passwords import verify_password
+from pb.services import eligibility, voting
 from pb.services.accounts import find_user_by_email
 from pb.services.audit import verify_chain
+from pb.services.cycles import get_cycle
+
+CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 
 
 def count(session, model) -> int:
@@ -24,7 +42,7 @@ def test_demo_loads_twice_without_duplicates(session):
     assert load_demo(session, "secret") == sign_ins
     session.commit()
     assert (count(session, User), count(session, Cycle), count(session, AuditLogEntry)) == counts
-    assert counts[:2] == (12, 3)  # 5 sign-ins and 7 residents who propose; 3 cycles
+    assert counts[:2] == (12, 5)  # 5 sign-ins and 7 residents who propose; 5 cycles
     assert verify_chain(session).intact
 
 
@@ -71,10 +89,93 @@ def test_the_demo_command_refuses_production(app, runner, monkeypatch):
     assert "never runs in production" in result.output
 
 
-def test_the_demo_command_prints_the_sign_ins(runner):
-    result = runner.invoke(cli, ["demo"])
+def test_the_demo_command_prints_the_sign_ins_and_the_voter_codes(runner, tmp_path):
+    codes_file = tmp_path / "instance" / "demo-codes.txt"
+    result = runner.invoke(cli, ["demo", "--codes-file", str(codes_file)])
     assert result.exit_code == 0, result.output
     assert "admin@lakeview.example.org" in result.output
+    codes = CODE.findall(result.output)
+    assert len(codes) == 20 and len(set(codes)) == 20  # 10 for each cycle in voting
+    assert codes == CODE.findall(codes_file.read_text())
+    assert "http://127.0.0.1:5000/cycles/safer-nights-2026/vote" in result.output
+    assert "http://127.0.0.1:5000/cycles/youth-priorities-2026/vote" in result.output
+    # Run again: nothing new, the same codes printed from the file.
+    again = runner.invoke(cli, ["demo", "--codes-file", str(codes_file)])
+    assert again.exit_code == 0, again.output
+    assert CODE.findall(again.output) == codes
+    # The file lost: those codes are voided and new ones made.
+    codes_file.unlink()
+    fresh = runner.invoke(cli, ["demo", "--codes-file", str(codes_file)])
+    assert fresh.exit_code == 0, fresh.output
+    assert len(set(CODE.findall(fresh.output)) - set(codes)) == 20
+
+
+def test_the_demo_codes_open_ballots_and_the_resident_may_vote(app, client, runner, session, tmp_path):
+    codes_file = tmp_path / "demo-codes.txt"
+    assert runner.invoke(cli, ["demo", "--codes-file", str(codes_file)]).exit_code == 0
+    knapsack_code, ranked_code = CODE.findall(codes_file.read_text())[::10]
+    safer, youth = get_cycle(session, "safer-nights-2026"), get_cycle(session, "youth-priorities-2026")
+    for cycle, code in ((safer, knapsack_code), (youth, ranked_code)):
+        assert eligibility.code_voter(session, cycle, code).district_id == (
+            cycle.districts[3].id if cycle.districts else None  # the knapsack cycle's first codes: Riverside
+        )
+        response = client.post(f"/cycles/{cycle.slug}/vote/code", data={"code": code})
+        assert response.status_code == 303, response.text
+        ballot = client.get(f"/cycles/{cycle.slug}/ballot")
+        assert ballot.status_code == 200 and f"ballot-{cycle.ballot_type.value}" in ballot.text
+    resident = app.test_client()
+    signed_in = resident.post(
+        "/account/sign-in", data={"email": "resident@lakeview.example.org", "password": "lakeview-demo-resident"}
+    )
+    assert signed_in.status_code in (302, 303)
+    for cycle in (safer, youth):
+        assert "You can vote in this cycle." in resident.get(f"/cycles/{cycle.slug}/vote").text
+
+
+def test_demo_voting_cycles_are_open_with_ballots_cast(session):
+    load_demo(session, "secret")
+    session.commit()
+    now = utcnow()
+    safer, youth = get_cycle(session, "safer-nights-2026"), get_cycle(session, "youth-priorities-2026")
+    assert safer.ballot_type is BallotType.KNAPSACK and youth.ballot_type is BallotType.RANKED
+    for cycle, counted, entries in ((safer, 8, 9), (youth, 5, 5)):
+        assert voting.voting_open(cycle, now)
+        assert session.scalar(
+            select(func.count()).select_from(PhaseTransition).where(
+                PhaseTransition.cycle_id == cycle.id, PhaseTransition.phase == Phase.VOTING
+            )
+        ) == 1
+        assert session.get(VotingKey, cycle.id) is not None  # the slot key exists: voting was entered
+        state = voting.log_state(session, cycle)
+        assert (state.counted, state.head.count) == (counted, entries)  # one knapsack ballot was revised
+        assert voting.verify_log(session, cycle).intact
+        assert voting.counted_ballots(session, cycle) == counted
+    projects = voting.ballot_projects(session, safer, None)
+    assert len(projects) == 10 and {p.district_id is None for p in projects} == {True, False}
+    assert all(p.title_fr and p.description_fr for p in projects)
+    riverside = voting.ballot_projects(session, safer, safer.districts[3].id)
+    assert {p.district_id for p in riverside} == {None, safer.districts[3].id}
+    resident = find_user_by_email(session, "resident@lakeview.example.org")
+    for cycle in (safer, youth):
+        voter = eligibility.account_voter(session, cycle, resident)
+        assert voter is not None and not session.scalar(
+            select(Participation.id).where(Participation.voter == voter.ref)
+        )
+    basis = session.scalars(select(VoterEligibility.basis).where(VoterEligibility.user_id == resident.id)).all()
+    assert basis == [EligibilityBasis.IN_PERSON] * 2
+    load_demo(session, "secret")  # again: nothing cast twice
+    session.commit()
+    assert voting.log_state(session, safer).head.count == 9
+
+
+def test_the_demo_cycle_page_shows_the_ballot_count(client, session):
+    load_demo(session, "secret")
+    session.commit()
+    safer = get_cycle(session, "safer-nights-2026")
+    page = client.get("/cycles/safer-nights-2026", headers={"Accept-Language": "en-CA"})
+    assert "8 ballots count so far." in page.text
+    assert voting.log_state(session, safer).head.hash in page.text
+    assert "/cycles/safer-nights-2026/vote" in page.text
 
 
 def test_demo_proposals_cover_every_status_in_both_languages(session):

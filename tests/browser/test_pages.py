@@ -28,6 +28,7 @@ class PageCase:
     user: str | None = None  # the role of the signed-in account; None: a visitor
     status: int = 200
     then: Callable[[Any], None] | None = None  # brings the page to the state to check
+    site_then: Callable[[Site, Any], None] | None = None  # the same, for steps that need the site's data
 
     def __str__(self) -> str:
         return self.name
@@ -215,6 +216,165 @@ def not_feasible_without_reason(page) -> None:
     assert page.locator(".error-summary").count() == 1
 
 
+# --- Voting: cycles in voting (the site's clock is the real one), one per ballot type ---------------
+
+
+def voting_cycle(site: Site, kind: str) -> Any:
+    """A cycle in voting with a ``kind`` ballot; the site's resident is a confirmed voter of North."""
+
+    def build(session):
+        from datetime import timedelta
+
+        from pb.db import utcnow
+        from pb.models import EligibilityBasis
+        from pb.services import eligibility
+        from tests.factories import make_voting_cycle
+
+        limits = {"ranked": {"ranking_length": 3}, "approval": {"max_projects": 2}}.get(kind, {"min_projects": 1})
+        # Made six days ago, in review: voting opened yesterday and runs nine more days.
+        cycle, projects, during = make_voting_cycle(
+            session, site.account("staff"), now=utcnow() - timedelta(days=6), slug=f"vote-{kind}",
+            ballot_type=kind, **limits,
+        )
+        eligibility.confirm_voter(
+            session, site.account("staff"), cycle, site.account("resident"), basis=EligibilityBasis.IN_PERSON,
+            district_id=cycle.districts[0].id, note="Lease", birth_date=None, citizen=True, now=utcnow(),
+        )
+        session.commit()
+        return cycle
+
+    return site.once(f"vote-{kind}", build)
+
+
+def voted(site: Site) -> Any:
+    """The approval cycle, in which the resident has voted already (revision is allowed)."""
+
+    def build(session):
+        from pb.db import utcnow
+        from pb.services import eligibility, voting
+        from pb.services.ballot_rules import RawChoices
+
+        cycle = voting_cycle(site, "approval")
+        voter = eligibility.account_voter(session, cycle, site.account("resident"))
+        project = voting.ballot_projects(session, cycle, voter.district_id)[0]
+        voting.cast_ballot(session, cycle, voter, RawChoices(selected=(str(project.id),)), voting.new_nonce(), utcnow())
+        session.commit()
+        return cycle
+
+    return site.once("voted", build)
+
+
+def closed_vote(site: Site) -> dict:
+    """A knapsack cycle whose voting ended yesterday, with one ballot cast while it ran."""
+
+    def build(session):
+        from datetime import timedelta
+
+        from pb.db import utcnow
+        from pb.services import eligibility, voting
+        from pb.services.ballot_rules import RawChoices
+        from tests.factories import make_voting_cycle
+
+        cycle, projects, during = make_voting_cycle(
+            session, site.account("staff"), now=utcnow() - timedelta(days=16), slug="vote-closed",
+            ballot_type="knapsack",
+        )
+        code = eligibility.create_code_batch(session, site.account("staff"), cycle, 1, None, "", during).codes[0]
+        voter = eligibility.code_voter(session, cycle, code)
+        cast = voting.cast_ballot(
+            session, cycle, voter, RawChoices(selected=(str(projects[2].id),)), voting.new_nonce(), during
+        )
+        session.commit()
+        return {"slug": cycle.slug, "receipt": voting.format_receipt(cast.receipt)}
+
+    return site.once("closed-vote", build)
+
+
+def vote_page(endpoint_name: str, kind: str = "knapsack", **values: Any) -> Callable[[Site], str]:
+    return lambda site: site.url_for(endpoint_name, slug=voting_cycle(site, kind).slug, **values)
+
+
+def not_yet_open(site: Site) -> str:
+    def build(session):
+        from tests.factories import make_cycle
+
+        return make_cycle(session, site.account("staff"), phase="review", slug="vote-later").slug
+
+    return site.url_for("voting.start_vote", slug=site.once("vote-later", build))
+
+
+def closed_page(endpoint_name: str, **values: Any) -> Callable[[Site], str]:
+    return lambda site: site.url_for(endpoint_name, slug=closed_vote(site)["slug"], **values)
+
+
+def counted_receipt(site: Site) -> str:
+    ids = closed_vote(site)
+    return site.url_for("voting.check_receipt", slug=ids["slug"], receipt=ids["receipt"])
+
+
+def wrong_code(page) -> None:
+    """Send the code form with a code that opens nothing: its error state."""
+    page.locator("input[name=code]").fill("ABCD-EFGH-JKMN-PQRS")
+    with page.expect_navigation():
+        page.locator("input[name=code]").press("Enter")
+    assert page.locator(".error-summary").count() == 1
+
+
+def new_code(site: Site) -> str:
+    """A fresh code of the knapsack cycle's North voters (each use casts with it)."""
+    from pb.db import utcnow
+    from pb.services import eligibility
+
+    cycle = voting_cycle(site, "knapsack")
+    batch = eligibility.create_code_batch(
+        site.session, site.account("staff"), cycle, 1, cycle.districts[0].id, "", utcnow()
+    )
+    site.session.commit()
+    return batch.codes[0]
+
+
+def tick_first(page) -> None:
+    """Choose the first project of the ballot (a box, or the first rank)."""
+    rank = page.locator("select.ballot-rank")
+    if rank.count():
+        rank.first.select_option("1")
+    else:
+        page.locator("input[name=project]").first.check()
+
+
+def reviewed_ballot(page) -> None:
+    """The first project chosen, then Review my ballot: the review page."""
+    tick_first(page)
+    with page.expect_navigation():
+        page.locator("button[value=review]").click()
+    assert page.locator("button[value=cast]").count() == 1, page.locator("main").inner_text()
+
+
+def over_budget(page) -> None:
+    """Every project chosen (more than the budget), then Review: the ballot's error state."""
+    for box in page.locator("input[name=project]").all():
+        box.check()
+    with page.expect_navigation():
+        page.locator("button[value=review]").click()
+    assert page.locator(".error-summary").count() == 1
+
+
+def cast_with_a_code(site: Site, page) -> None:
+    """Enter a fresh code, choose, review and cast: the confirmation with its receipt."""
+    page.locator("input[name=code]").fill(new_code(site))
+    with page.expect_navigation():
+        page.locator("input[name=code]").press("Enter")
+    reviewed_ballot(page)
+    with page.expect_navigation():
+        page.locator("button[value=cast]").click()
+    assert page.locator(".receipt code").count() == 1
+
+
+def open_projects(page) -> None:
+    """Open every project's description, so that axe checks what they hold."""
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+
+
 PAGES = [
     # Public pages
     PageCase("home", with_cycle("cycles.list_cycles")),
@@ -299,6 +459,31 @@ PAGES = [
     PageCase("ballot-project-draft", projects_page("review.create_project"), user="delegate"),
     PageCase("ballot-project-create", projects_page("review.create_project"), user="staff"),
     PageCase("ballot-project-create-errors", projects_page("review.create_project"), user="staff", then=send_empty),
+    # Voting: the start page in each state, the code's error, each ballot type, review, cast, receipts
+    PageCase("vote-start", vote_page("voting.start_vote")),
+    PageCase("vote-start-empty-code", vote_page("voting.start_vote"), then=send_empty),
+    PageCase("vote-start-wrong-code", vote_page("voting.start_vote"), then=wrong_code),
+    PageCase("vote-start-signed-in-not-voter", vote_page("voting.start_vote"), user="auditor"),
+    PageCase("vote-start-voter", vote_page("voting.start_vote"), user="resident"),
+    PageCase("vote-start-voted", lambda site: site.url_for("voting.start_vote", slug=voted(site).slug),
+             user="resident"),
+    PageCase("vote-start-not-open", not_yet_open),
+    PageCase("vote-start-over", closed_page("voting.start_vote")),
+    PageCase("vote-cycle-page", vote_page("cycles.show_cycle")),
+    PageCase("vote-ballot-knapsack", vote_page("voting.show_ballot"), user="resident", then=open_projects),
+    PageCase("vote-ballot-knapsack-errors", vote_page("voting.show_ballot"), user="resident", then=over_budget),
+    PageCase("vote-ballot-ranked", vote_page("voting.show_ballot", "ranked"), user="resident", then=open_projects),
+    PageCase("vote-ballot-approval-voted", lambda site: site.url_for("voting.show_ballot", slug=voted(site).slug),
+             user="resident"),
+    PageCase("vote-ballot-filtered", vote_page("voting.show_ballot", show_district="999999"), user="resident"),
+    PageCase("vote-review-knapsack", vote_page("voting.show_ballot"), user="resident", then=reviewed_ballot),
+    PageCase("vote-review-ranked", vote_page("voting.show_ballot", "ranked"), user="resident", then=reviewed_ballot),
+    PageCase("vote-ballot-cast", vote_page("voting.start_vote"), site_then=cast_with_a_code),
+    PageCase("vote-receipt-before-close", vote_page("voting.check_receipt")),
+    PageCase("vote-receipt-after-close", closed_page("voting.check_receipt")),
+    PageCase("vote-receipt-counted", counted_receipt),
+    PageCase("vote-receipt-malformed", closed_page("voting.check_receipt", receipt="not a receipt")),
+    PageCase("vote-receipt-unknown", closed_page("voting.check_receipt", receipt="0000-0000-0000-0000")),
     # Error pages
     PageCase("error-400", endpoint("cycles.list_cycles"), then=spoil_csrf_token),
     PageCase("error-403", endpoint("staff.dashboard"), user="resident", status=403),
@@ -319,6 +504,8 @@ def test_page_is_accessible(case: PageCase, language: str, site: Site) -> None:
         assert response is not None and response.status == case.status
         if case.then is not None:
             case.then(page)
+        if case.site_then is not None:
+            case.site_then(site, page)
         assert_accessible(page, language)
     finally:
         context.close()
