@@ -28,6 +28,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import logging
 import os
 import random
 import re
@@ -274,22 +275,27 @@ class Run:
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
 
 
-def load(name: str, users: int, seconds: float, work) -> Run:
-    """``users`` threads, each calling ``work(run)`` until the time is up; counts what was done in time."""
+def load(name: str, users: int, seconds: float, work, ramp: float = 5) -> Run:
+    """``users`` threads, each calling ``work()`` over and over for ``ramp`` + ``seconds``; what counts is
+    what completed in the last ``seconds`` (the measured request's end), once every user is under way.
+
+    ``work()`` returns (the measured request's latency, the whole flow's or None, when the request ended).
+    """
     run = Run(name, seconds)
     lock = threading.Lock()
-    deadline = time.monotonic() + seconds
+    start = time.monotonic() + ramp
+    deadline = start + seconds
 
     def user() -> None:
         while time.monotonic() < deadline:
             try:
-                latency, flow = work()
+                latency, flow, ended = work()
             except Exception as error:  # noqa: BLE001 (counted and shown)
                 with lock:
                     run.errors += 1
                     run.first_error = run.first_error or repr(error)[:300]
                 continue
-            if time.monotonic() <= deadline:
+            if start <= ended <= deadline:
                 with lock:
                     run.done += 1
                     run.latencies.append(latency)
@@ -325,9 +331,10 @@ def flow_work(port: int, slug: str, projects: list[int], voters: Voters):
         review(browser, slug, form)
         sent = time.perf_counter()
         cast(browser, slug, form)
+        ended = time.monotonic()
         latency = time.perf_counter() - sent
         receipt(browser, slug)
-        return latency, time.perf_counter() - began
+        return latency, time.perf_counter() - began, ended
 
     return work
 
@@ -337,7 +344,7 @@ def insert_work(port: int):
         browser = Browser(port)
         began = time.perf_counter()
         expect(browser.post("/", {}), 200, "insert")
-        return time.perf_counter() - began, None
+        return time.perf_counter() - began, None, time.monotonic()
 
     return work
 
@@ -357,7 +364,8 @@ def table(inserts: list[Run], flows: list[Run], options) -> str:
         )
     lines.append("")
     lines.append(
-        f"{options.voters} simultaneous voters (threads, one connection a request), {options.duration} s a run; "
+        f"{options.voters} simultaneous voters (threads, one connection a request), {options.duration} s measured "
+        "a run after 5 s under way; "
         f"gunicorn {options.workers} sync workers each; PostgreSQL; Redis; {os.cpu_count()} CPUs, "
         f"load average before the run {options.load_before}. Flow rows: ballots cast per second and the cast "
         "POST's latency; insert rows: inserts per second and their latency."
@@ -420,6 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     from pb.db import make_engine
 
     options = arguments(argv)
+    logging.getLogger("pb.audit").setLevel(logging.WARNING)  # not a line per seeded batch and project
     options.load_before = " ".join(f"{load:.1f}" for load in os.getloadavg())
     secret_key, audit_key = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -434,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
         engine.dispose()
         app = create_app({"ENV": "development", "DATABASE_URL": url, "SECRET_KEY": secret_key,
                           "AUDIT_KEY": audit_key, "VOTING_KEY": pages.voting_key(audit_key)})
-        codes_needed = int(options.voters * options.duration * 4) + 1000
+        codes_needed = int(options.voters * (options.duration + 10) * 5) + 2000
         print(f"seeding a cycle in voting and {codes_needed:,} voter codes ...", file=sys.stderr, flush=True)
         with app.app_context(), app.extensions["pb.db"].session_factory() as session:
             cycle, projects, codes = seed_voting(session, slug="bench-vote", codes=codes_needed)
@@ -449,8 +458,8 @@ def main(argv: list[str] | None = None) -> int:
             flow = flow_work(pb_server.port, cycle.slug, chosen, voters)
             inserted = insert_work(baseline.port)
             print("warming up ...", file=sys.stderr, flush=True)
-            load("warm-up", options.voters, 3, inserted)
-            load("warm-up", options.voters, 3, flow)
+            load("warm-up", options.voters, 2, inserted, ramp=0)
+            load("warm-up", options.voters, 5, flow, ramp=0)
             inserts, flows = [], []
             for name, work, runs in (("insert", inserted, inserts), ("flow", flow, flows), ("insert", inserted, inserts),
                                      ("flow", flow, flows), ("insert", inserted, inserts)):
