@@ -202,6 +202,8 @@ def bulk_ballots(session, cycle, ballots: int, seed: int = 7) -> None:
     chunk: dict[str, list] = {"participations": [], "ballots": [], "entries": []}
 
     def flush() -> None:
+        if not chunk["ballots"]:
+            return
         session.execute(Participation.__table__.insert(), chunk["participations"])
         session.execute(BallotLogEntry.__table__.insert(), chunk["entries"])
         session.execute(Ballot.__table__.insert(), chunk["ballots"])
@@ -390,6 +392,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database", default="pb_bench_cast")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="rate-limit storage")
     parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument("--only-scale", action="store_true", help="only the Montréal-scale check (no servers)")
     return parser.parse_args(argv)
 
 
@@ -420,6 +423,40 @@ def montreal(app, ballots: int) -> list[str]:
     return lines
 
 
+def measure(url: str, secret_key: str, audit_key: str, app, options, logs: Path) -> tuple[list[Run], list[Run]]:
+    """Serve the bare INSERT and pb, then run insert, flow, insert, flow, insert."""
+    from benchmarks import pages
+
+    codes_needed = int(options.voters * (options.duration + 10) * 5) + 2000
+    print(f"seeding a cycle in voting and {codes_needed:,} voter codes ...", file=sys.stderr, flush=True)
+    with app.app_context(), app.extensions["pb.db"].session_factory() as session:
+        cycle, projects, codes = seed_voting(session, slug="bench-vote", codes=codes_needed)
+        chosen = [projects[0].id, projects[3].id]  # $60,000 of $100,000, the first district's
+    serve = SimpleNamespace(workers=options.workers, redis=options.redis)
+    inserts: list[Run] = []
+    flows: list[Run] = []
+    try:
+        baseline = pages.start("insert", "insert:app", "/", BENCHMARKS, {**os.environ, "BENCH_DATABASE_URL": url},
+                               serve, logs)
+        env = pages.pb_environment(REPOSITORY, url, serve, secret_key, audit_key, logs)
+        pb_server = pages.start("pb", "pb:create_app()", "/healthz", REPOSITORY, env, serve, logs)
+        works = {
+            "insert": ("bare INSERT", insert_work(baseline.port), inserts),
+            "flow": ("ballot flow", flow_work(pb_server.port, cycle.slug, chosen, Voters(codes)), flows),
+        }
+        print("warming up ...", file=sys.stderr, flush=True)
+        load("warm-up", options.voters, 2, works["insert"][1], ramp=0)
+        load("warm-up", options.voters, 5, works["flow"][1], ramp=0)
+        for kind in ("insert", "flow", "insert", "flow", "insert"):
+            name, work, runs = works[kind]
+            run = load(f"{name} #{len(runs) + 1}", options.voters, options.duration, work)
+            runs.append(run)
+            print(f"  {run.name}: {run.rate:,.1f}/s, {run.errors} errors", file=sys.stderr, flush=True)
+    finally:
+        pages.stop_all()
+    return inserts, flows
+
+
 def main(argv: list[str] | None = None) -> int:
     from sqlalchemy import text
 
@@ -435,7 +472,6 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="pb-bench-cast-") as temporary, pages.fresh_database(
         options.postgres, options.database, options.keep_database
     ) as url:
-        logs = Path(temporary)
         engine = make_engine(url)
         schema.upgrade(engine)
         with engine.begin() as connection:
@@ -443,34 +479,9 @@ def main(argv: list[str] | None = None) -> int:
         engine.dispose()
         app = create_app({"ENV": "development", "DATABASE_URL": url, "SECRET_KEY": secret_key,
                           "AUDIT_KEY": audit_key, "VOTING_KEY": pages.voting_key(audit_key)})
-        codes_needed = int(options.voters * (options.duration + 10) * 5) + 2000
-        print(f"seeding a cycle in voting and {codes_needed:,} voter codes ...", file=sys.stderr, flush=True)
-        with app.app_context(), app.extensions["pb.db"].session_factory() as session:
-            cycle, projects, codes = seed_voting(session, slug="bench-vote", codes=codes_needed)
-            chosen = [projects[0].id, projects[3].id]  # $60,000 of $100,000, the first district's
-        voters = Voters(codes)
-        serve = SimpleNamespace(workers=options.workers, redis=options.redis)
-        try:
-            insert_env = {**os.environ, "BENCH_DATABASE_URL": url}
-            baseline = pages.start("insert", "insert:app", "/", BENCHMARKS, insert_env, serve, logs)
-            env = pages.pb_environment(REPOSITORY, url, serve, secret_key, audit_key, logs)
-            pb_server = pages.start("pb", "pb:create_app()", "/healthz", REPOSITORY, env, serve, logs)
-            flow = flow_work(pb_server.port, cycle.slug, chosen, voters)
-            inserted = insert_work(baseline.port)
-            print("warming up ...", file=sys.stderr, flush=True)
-            load("warm-up", options.voters, 2, inserted, ramp=0)
-            load("warm-up", options.voters, 5, flow, ramp=0)
-            inserts, flows = [], []
-            for name, work, runs in (("insert", inserted, inserts), ("flow", flow, flows), ("insert", inserted, inserts),
-                                     ("flow", flow, flows), ("insert", inserted, inserts)):
-                number = len(runs) + 1
-                run = load(f"{'bare INSERT' if name == 'insert' else 'ballot flow'} #{number}", options.voters,
-                           options.duration, work)
-                runs.append(run)
-                print(f"  {run.name}: {run.rate:,.1f}/s, {run.errors} errors", file=sys.stderr, flush=True)
-        finally:
-            pages.stop_all()
-        print(table(inserts, flows, options))
+        if not options.only_scale:
+            inserts, flows = measure(url, secret_key, audit_key, app, options, Path(temporary))
+            print(table(inserts, flows, options))
         if options.ballots:
             print("", flush=True)
             print(f"Montréal-scale check ({options.ballots:,} ballots) ...", file=sys.stderr, flush=True)

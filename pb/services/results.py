@@ -134,12 +134,17 @@ def tally_election(
     """
     projects = tuple(Project(str(pid), cost) for pid, cost in sorted(costs.items()))
     votes = []
+    kind = BallotType(config.ballot_type)
+    checked: dict[Choices, Ballot] = {}  # equal choices are checked and converted once
     for number, choices in enumerate(ballots, start=1):
-        if choices.ballot_type is not BallotType(config.ballot_type):
-            raise ValueError(f"ballot {number} is {choices.ballot_type.value}, not {config.ballot_type}")
-        if not set(choices.projects) <= costs.keys():
-            raise ValueError(f"ballot {number} names a project that is not counted")
-        votes.append(Vote(str(number), tally_ballot(choices)))
+        ballot = checked.get(choices)
+        if ballot is None:
+            if choices.ballot_type is not kind:
+                raise ValueError(f"ballot {number} is {choices.ballot_type.value}, not {config.ballot_type}")
+            if not set(choices.projects) <= costs.keys():
+                raise ValueError(f"ballot {number} names a project that is not counted")
+            ballot = checked[choices] = tally_ballot(choices)
+        votes.append(Vote(str(number), ballot))
     return Election(
         budget_cents,
         projects,
@@ -206,8 +211,12 @@ def tally_cycle(session: Session, cycle: Cycle) -> list[CountedElection]:
         )
     )
     divided = cycle.has_district_budgets
+    read: dict[str, Choices] = {}  # many voters make the same choices: each text is read once
     for district_id, text in rows:
-        ballots.setdefault(district_id if divided else None, []).append(Choices.from_json(text))
+        choices = read.get(text)
+        if choices is None:
+            choices = read[text] = Choices.from_json(text)
+        ballots.setdefault(district_id if divided else None, []).append(choices)
     if not divided:
         budgets: dict[int | None, int] = {None: cycle.total_budget_cents}
     else:
