@@ -11,7 +11,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from pb.ballot import BallotConfig, BallotType, Choices
+from pb.models import Ballot as BallotRow
+from pb.models import BallotProject, BallotStatus, Cycle
+from pb.services.transitions import frozen_ballot_config
 from pb.tally import (
     RULES,
     ApprovalBallot,
@@ -128,12 +134,17 @@ def tally_election(
     """
     projects = tuple(Project(str(pid), cost) for pid, cost in sorted(costs.items()))
     votes = []
+    kind = BallotType(config.ballot_type)
+    checked: dict[Choices, Ballot] = {}  # equal choices are checked and converted once
     for number, choices in enumerate(ballots, start=1):
-        if choices.ballot_type is not BallotType(config.ballot_type):
-            raise ValueError(f"ballot {number} is {choices.ballot_type.value}, not {config.ballot_type}")
-        if not set(choices.projects) <= costs.keys():
-            raise ValueError(f"ballot {number} names a project that is not counted")
-        votes.append(Vote(str(number), tally_ballot(choices)))
+        ballot = checked.get(choices)
+        if ballot is None:
+            if choices.ballot_type is not kind:
+                raise ValueError(f"ballot {number} is {choices.ballot_type.value}, not {config.ballot_type}")
+            if not set(choices.projects) <= costs.keys():
+                raise ValueError(f"ballot {number} names a project that is not counted")
+            ballot = checked[choices] = tally_ballot(choices)
+        votes.append(Vote(str(number), ballot))
     return Election(
         budget_cents,
         projects,
@@ -166,3 +177,53 @@ def tally_rule(config: BallotConfig) -> TallyRule:
         completion=config.tally_completion,
         tie_break=TieBreak.parse(config.tie_break, config.tie_break_seed),
     )
+
+
+@dataclass(frozen=True)
+class CountedElection:
+    """One count of a cycle: the whole city's (``district_id`` None) or one district budget's."""
+
+    district_id: int | None
+    election: Election
+    outcome: Outcome
+
+
+def tally_cycle(session: Session, cycle: Cycle) -> list[CountedElection]:
+    """Count a cycle's counted ballots with the configuration frozen when its voting opened.
+
+    A cycle with one budget is one election: every confirmed project, every counted ballot. A cycle whose
+    budget is divided between districts is one election per district: the projects its voters could
+    choose (the district's and the city-wide ones), its budget and its voters' counted ballots.
+    """
+    config = frozen_ballot_config(session, cycle)
+    if config is None:
+        raise ValueError(f"voting has not opened in cycle {cycle.slug}: there is nothing to count")
+    rule = tally_rule(config)
+    projects = session.execute(
+        select(BallotProject.id, BallotProject.cost_cents, BallotProject.district_id).where(
+            BallotProject.cycle_id == cycle.id, BallotProject.confirmed_at.is_not(None)
+        )
+    ).all()
+    ballots: dict[int | None, list[Choices]] = {}
+    rows = session.execute(
+        select(BallotRow.district_id, BallotRow.choices).where(
+            BallotRow.cycle_id == cycle.id, BallotRow.status == BallotStatus.COUNTED
+        )
+    )
+    divided = cycle.has_district_budgets
+    read: dict[str, Choices] = {}  # many voters make the same choices: each text is read once
+    for district_id, text in rows:
+        choices = read.get(text)
+        if choices is None:
+            choices = read[text] = Choices.from_json(text)
+        ballots.setdefault(district_id if divided else None, []).append(choices)
+    if not divided:
+        budgets: dict[int | None, int] = {None: cycle.total_budget_cents}
+    else:
+        budgets = {district.id: district.budget_cents or 0 for district in cycle.districts}
+    counts = []
+    for district_id, budget in budgets.items():
+        costs = {pid: cost for pid, cost, where in projects if not divided or where in (None, district_id)}
+        election = tally_election(config, budget, costs, ballots.get(district_id, ()))
+        counts.append(CountedElection(district_id, election, rule.count(election)))
+    return counts
