@@ -20,6 +20,7 @@ from pb.models.proposal import (
     ProposalStatusChange,
     ProposalTranslation,
 )
+from pb.models.result import Result, ResultStatus
 from pb.models.review import BallotProject, Feasibility, Review, ReviewAssignment, ballot_project_proposals
 from pb.models.user import Role, RoleGrant, User
 from pb.models.voting import (
@@ -74,6 +75,8 @@ __all__ = [
     "ProposalStatus",
     "ProposalStatusChange",
     "ProposalTranslation",
+    "Result",
+    "ResultStatus",
     "Review",
     "ReviewAssignment",
     "Role",
