@@ -44,6 +44,7 @@ STDLIB_ONLY = [
     PACKAGE / "ballot.py",
     PACKAGE / "values.py",
     PACKAGE / "voter_codes.py",
+    PACKAGE / "registry_identity.py",
 ]
 STDLIB_ONLY_PB = ("pb.tally", "pb.hashchain", "pb.ballot", "pb.values", "pb.voter_codes")
 
