@@ -20,6 +20,7 @@ from pb.models.proposal import (
     ProposalStatusChange,
     ProposalTranslation,
 )
+from pb.models.registry import VoterRegistryEntry, VoterRegistryImport
 from pb.models.review import BallotProject, Feasibility, Review, ReviewAssignment, ballot_project_proposals
 from pb.models.user import Role, RoleGrant, User
 from pb.models.voting import (
@@ -50,6 +51,8 @@ __all__ = [
     "VoterCode",
     "VoterCodeBatch",
     "VoterEligibility",
+    "VoterRegistryEntry",
+    "VoterRegistryImport",
     "VotingActivity",
     "VotingKey",
     "AuditLogEntry",
