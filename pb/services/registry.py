@@ -418,6 +418,13 @@ def has_registry(session: Session, cycle: Cycle) -> bool:
     ) is not None
 
 
+def current_eligibility(session: Session, cycle: Cycle, user: User) -> VoterEligibility | None:
+    """The account's voter confirmation in ``cycle`` (revoked or not), whatever its basis."""
+    return session.scalar(
+        select(VoterEligibility).where(VoterEligibility.cycle_id == cycle.id, VoterEligibility.user_id == user.id)
+    )
+
+
 # --- Residents -------------------------------------------------------------------------------------
 
 NO_MATCH = _l(
@@ -445,9 +452,7 @@ def match_registry(
     """Confirm ``user`` as a voter of ``cycle`` when their details are on its registry; the details are not kept."""
     _usable(cycle, now)
     check_can_take_part(user)
-    current = session.scalar(
-        select(VoterEligibility).where(VoterEligibility.cycle_id == cycle.id, VoterEligibility.user_id == user.id)
-    )
+    current = current_eligibility(session, cycle, user)
     if current is not None:
         if current.revoked_at is None:
             raise DomainError(_l("Your account is a confirmed voter of this cycle already."))
