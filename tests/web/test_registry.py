@@ -216,3 +216,17 @@ class TestCsrf:
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
         response = client.post("/cycles/reg-cycle/vote/registry", data={**DETAILS, "csrf_token": token})
         assert response.status_code == 303
+
+
+def test_a_revoked_voter_is_sent_to_staff(client, log_in, imported, session, staff):
+    from pb.db import utcnow
+    from pb.services import eligibility
+
+    resident = log_in(create_account(session, "marie@example.org"))
+    assert client.post("/cycles/reg-cycle/vote/registry", data=DETAILS).status_code == 303
+    row = session.scalar(select(VoterEligibility).where(VoterEligibility.user_id == resident.id))
+    eligibility.revoke_voter(session, staff, row, "Moved away", utcnow())
+    session.commit()
+    page = client.get("/cycles/reg-cycle/vote/registry")
+    assert "Staff withdrew your account's confirmation" in page.text.replace("&#39;", "'")
+    assert client.post("/cycles/reg-cycle/vote/registry", data=DETAILS).status_code == 422
