@@ -295,3 +295,37 @@ def test_accounts_only_cycles_and_closed_votes(session, staff, now):
     over = make_cycle(session, now=now, phase="results", slug="over")
     with pytest.raises(DomainError, match="over"):
         registry.import_registry(session, staff, over, csv_text(), "x.csv", now)
+
+
+def test_two_accounts_racing_for_one_line_confirm_one(app, session, staff, cycle, now):
+    """Simultaneous checks with the same details, each in its own transaction: one account wins."""
+    import threading
+
+    do_import(session, staff, cycle, csv_text(), now)
+    users = [create_account(session, f"racer{i}@example.org") for i in range(4)]
+    factory = app.extensions["pb.db"].session_factory
+    barrier = threading.Barrier(len(users))
+    outcomes: list[str] = []
+
+    def attempt(user_id):
+        with factory() as own:
+            from pb.models import Cycle, User
+
+            user, mine = own.get(User, user_id), own.get(Cycle, cycle.id)
+            barrier.wait()
+            try:
+                match(own, user, mine, now)
+                own.commit()
+                outcomes.append("matched")
+            except DomainError as error:
+                own.rollback()
+                outcomes.append("taken" if error.message == registry.TAKEN else str(error))
+
+    threads = [threading.Thread(target=attempt, args=(user.id,)) for user in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["matched", "taken", "taken", "taken"]
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(VoterEligibility)) == 1
