@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
+from functools import lru_cache
 
 MAX_NAME_LENGTH = 200
 """Characters a name may have as typed: longer ones are refused unread."""
@@ -56,6 +57,16 @@ def name_key(text: str) -> str:
     """A name as the registry compares it: ``"Côté-Léger"`` → ``"coteleger"``; ``""`` when nothing is left."""
     if not isinstance(text, str) or len(text) > MAX_NAME_LENGTH:
         return ""
+    if text.isascii():  # most names in a registry file: the same result, a hundred times faster
+        return _NOT_ASCII_ALNUM.sub("", text.lower())
+    return _unicode_name_key(text)
+
+
+_NOT_ASCII_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+@lru_cache(maxsize=65_536)  # first names and common last names repeat through a file
+def _unicode_name_key(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.translate(_SPELT_OUT))
     kept = "".join(c for c in decomposed if not unicodedata.combining(c))
     folded = unicodedata.normalize("NFKD", kept.translate(_SPELT_OUT).casefold())
@@ -85,4 +96,9 @@ def canonical_identity(last_name: str, first_names: str, birth_date: date, posta
     postal = postal_code_key(postal_code)
     if postal is None:
         raise IdentityError("postal_code")
+    return identity_of_keys(last, first, birth_date, postal)
+
+
+def identity_of_keys(last: str, first: str, birth_date: date, postal: str) -> str:
+    """:func:`canonical_identity` of details already put through :func:`name_key` and :func:`postal_code_key`."""
     return _SEPARATOR.join((VERSION, last, first, birth_date.isoformat(), postal))

@@ -104,3 +104,10 @@ def test_junk_never_raises_anything_but_identity_errors(last, first, birth, post
     except IdentityError:
         return
     assert "\x00" not in identity
+
+
+@given(st.text(st.characters(max_codepoint=127), max_size=40))
+def test_the_ascii_shortcut_gives_what_the_full_folding_gives(text):
+    from pb.registry_identity import _unicode_name_key
+
+    assert name_key(text) == _unicode_name_key(text)

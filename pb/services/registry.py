@@ -52,7 +52,13 @@ from pb.models import (
     VoterRegistryEntry,
     VoterRegistryImport,
 )
-from pb.registry_identity import MAX_NAME_LENGTH, IdentityError, canonical_identity, name_key, postal_code_key
+from pb.registry_identity import (
+    IdentityError,
+    canonical_identity,
+    identity_of_keys,
+    name_key,
+    postal_code_key,
+)
 from pb.services.accounts import check_can_take_part
 from pb.services.audit import record_change
 from pb.services.eligibility import age_on
@@ -60,7 +66,7 @@ from pb.services.errors import DomainError
 from pb.services.voting import voting_key
 
 KEY_PURPOSE = "voter registry"
-MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILE_BYTES = 10 * 1024 * 1024  # 200,000 rows of the five columns take about 9 MB
 MAX_ROWS = 200_000
 MAX_STORED_REJECTIONS = 1_000  # the report keeps the first ones; the counts cover all
 EARLIEST_BIRTH_YEAR = 1900
@@ -240,12 +246,15 @@ def _read_row(cells: dict[str, str], cycle: Cycle, districts: dict[str, District
     def reject(column: str, reason: Reason) -> Rejection:
         return Rejection(0, column, reason)
 
+    names = []
     for column in ("last_name", "first_names"):
         value = cells.get(column, "")
         if not value.strip():
             return reject(column, Reason.MISSING)
-        if len(value) > MAX_NAME_LENGTH or not name_key(value):
+        folded = name_key(value)
+        if not folded:
             return reject(column, Reason.BAD_NAME)
+        names.append(folded)
     last_day = cycle.voting_end_at.date()
     raw_date = cells.get("birth_date", "").strip()
     if not raw_date:
@@ -256,7 +265,8 @@ def _read_row(cells: dict[str, str], cycle: Cycle, districts: dict[str, District
     raw_postal = cells.get("postal_code", "")
     if not raw_postal.strip():
         return reject("postal_code", Reason.MISSING)
-    if postal_code_key(raw_postal) is None:
+    postal = postal_code_key(raw_postal)
+    if postal is None:
         return reject("postal_code", Reason.BAD_POSTAL_CODE)
     district = None
     raw_district = cells.get("district", "").strip()
@@ -276,7 +286,7 @@ def _read_row(cells: dict[str, str], cycle: Cycle, districts: dict[str, District
             return reject("citizen", Reason.BAD_CITIZEN)
     if cycle.min_voting_age is not None and age_on(birth, last_day) < cycle.min_voting_age:
         return reject("birth_date", Reason.UNDER_AGE)
-    identity = canonical_identity(cells["last_name"], cells["first_names"], birth, raw_postal)
+    identity = identity_of_keys(names[0], names[1], birth, postal)
     return _Row(digest(key, identity), district.id if district else None)
 
 

@@ -160,7 +160,7 @@ def test_unreadable_files_are_refused_whole(session, staff, cycle, now, data, me
 
 
 def test_size_and_row_limits(session, staff, cycle, now, monkeypatch):
-    with pytest.raises(DomainError, match="larger than 5 MB"):
+    with pytest.raises(DomainError, match="larger than 10 MB"):
         registry.import_registry(session, staff, cycle, b"x" * (registry.MAX_FILE_BYTES + 1), "x.csv", now)
     monkeypatch.setattr(registry, "MAX_ROWS", 2)
     with pytest.raises(DomainError, match="more than 2 rows"):

@@ -78,7 +78,7 @@ def test_the_staff_page_in_french(client, log_in, staff, imported):
         (b"\x81\x8d\x8f", "bad.csv", "cannot be read"),
         (b"a,b\r\n1,2\r\n", "other.csv", "must name these columns"),
         (b'last_name,first_names,birth_date,postal_code\r\n"x\r\n', "quote.csv", "Line 2 cannot be read"),
-        (b"x" * (registry.MAX_FILE_BYTES + 10), "big.csv", "larger than 5 MB"),
+        (b"x" * (registry.MAX_FILE_BYTES + 10), "big.csv", "larger than 10 MB"),
     ],
 )
 def test_bad_files_are_form_errors(client, log_in, staff, cycle, data, name, message):
