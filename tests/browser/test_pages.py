@@ -198,6 +198,28 @@ def review_page(site: Site) -> str:
     return site.url_for("review.review_proposal", slug=proposal.cycle.slug, proposal_id=proposal.id)
 
 
+def registry_page(endpoint_name: str) -> Callable[[Site], str]:
+    """A page of the shared cycle once staff imported its voter registry (one row rejected, for the report)."""
+
+    def path(site: Site) -> str:
+        def build(session):
+            from pb.db import utcnow
+            from pb.services import registry
+
+            data = (
+                "last_name,first_names,birth_date,postal_code,district\r\n"
+                "Côté-Léger,Marie-Ève,1980-05-17,H2X 1Y4,north\r\n"
+                "Tremblay,Jean,17/05/1980,H2X 1Y4,north\r\n"
+            ).encode()
+            registry.import_registry(session, site.account("staff"), site.cycle(), data, "registry.csv", utcnow())
+            session.commit()
+            return site.cycle().slug
+
+        return site.url_for(endpoint_name, slug=site.once("registry", build))
+
+    return path
+
+
 def duplicate_page(site: Site) -> str:
     proposal = reviewed(site)
     return site.url_for("review.review_proposal", slug=proposal.cycle.slug, proposal_id=proposal.id + 1)
@@ -433,6 +455,10 @@ PAGES = [
     PageCase("staff-cycle-edit", cycle_page("staff.edit_cycle"), user="staff"),
     PageCase("staff-close-phase", cycle_page("staff.close_phase"), user="staff"),
     PageCase("audit-log", with_cycle("staff.audit_log"), user="auditor"),
+    PageCase("registry-staff", registry_page("registry.manage_registry"), user="staff"),
+    PageCase("registry-staff-errors", registry_page("registry.manage_registry"), user="staff", then=send_empty),
+    PageCase("registry-check", registry_page("registry.check_registry"), user="resident"),
+    PageCase("registry-check-errors", registry_page("registry.check_registry"), user="resident", then=send_empty),
     PageCase("transparency", endpoint("site.transparency")),
     # Administration
     PageCase("admin-accounts", endpoint("admin.list_accounts"), user="admin"),
