@@ -223,6 +223,7 @@ def _build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from pb.admin import bp as admin_bp
     from pb.auth import bp as auth_bp
     from pb.cycles import bp as cycles_bp
+    from pb.opendata import bp as opendata_bp
     from pb.proposals import bp as proposals_bp
     from pb.registry import bp as registry_bp
     from pb.site import bp as site_bp
@@ -233,6 +234,7 @@ def _build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(cycles_bp)
     app.register_blueprint(proposals_bp)
     app.register_blueprint(voting_bp)
+    app.register_blueprint(opendata_bp)
     app.register_blueprint(registry_bp)
     app.register_blueprint(auth_bp, url_prefix="/account")
     app.register_blueprint(staff_bp, url_prefix="/staff")

@@ -460,6 +460,7 @@ PAGES = [
     PageCase("registry-check", registry_page("registry.check_registry"), user="resident"),
     PageCase("registry-check-errors", registry_page("registry.check_registry"), user="resident", then=send_empty),
     PageCase("transparency", endpoint("site.transparency")),
+    PageCase("open-data", endpoint("opendata.list_open_data")),
     # Administration
     PageCase("admin-accounts", endpoint("admin.list_accounts"), user="admin"),
     PageCase(
