@@ -323,18 +323,23 @@ def add_translation(
 
 
 def get_proposal(session: Session, cycle: Cycle, proposal_id: int) -> Proposal | None:
-    """The proposal of this cycle with what its page shows, loaded in a fixed number of queries."""
-    return session.scalar(
-        select(Proposal)
-        .where(Proposal.cycle_id == cycle.id, Proposal.id == proposal_id)
-        .options(
-            joinedload(Proposal.author),
-            joinedload(Proposal.category),
-            joinedload(Proposal.district),
-            joinedload(Proposal.merged_into),
-            selectinload(Proposal.translations),
-            selectinload(Proposal.history).joinedload(ProposalStatusChange.actor),
+    """The proposal of this cycle with what its page shows, in two queries: the proposal with its
+    translation (one at most) and the rows it names, then its history."""
+    return (
+        session.scalars(
+            select(Proposal)
+            .where(Proposal.cycle_id == cycle.id, Proposal.id == proposal_id)
+            .options(
+                joinedload(Proposal.author),
+                joinedload(Proposal.category),
+                joinedload(Proposal.district),
+                joinedload(Proposal.merged_into),
+                joinedload(Proposal.translations),
+                selectinload(Proposal.history).joinedload(ProposalStatusChange.actor),
+            )
         )
+        .unique()
+        .one_or_none()
     )
 
 
