@@ -13,7 +13,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Select, cast, func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from pb import permissions
 from pb.models import (
@@ -458,16 +458,16 @@ def list_proposals(
     if not rows:  # an empty list, or past its end
         return ProposalPage([], 0, number, per_page, filters) if number == 1 else None
     ids = [row[0] for row in rows]
+    # A card names its district and category: the cycle's, in the session already (the cycle page
+    # loads them with the cycle), so the many-to-one attributes resolve without a query or a join.
+    # The long texts a card does not show stay in the database.
+    cycle.districts, cycle.categories  # noqa: B018
     loaded = {
         proposal.id: proposal
         for proposal in session.scalars(
             select(Proposal)
             .where(Proposal.id.in_(ids))
-            .options(
-                joinedload(Proposal.author),
-                joinedload(Proposal.category),
-                joinedload(Proposal.district),
-            )
+            .options(defer(Proposal.description), defer(Proposal.search_text))
         )
     }
     items = [loaded[i] for i in ids if i in loaded]  # a row deleted in between is left out
