@@ -667,7 +667,7 @@ def _list_page(past: bool) -> Select:
     return (
         select(Cycle, *_list_counts())
         .where(finished if past else ~finished)
-        .options(*_LISTED)
+        .options(joinedload(Cycle.closures))  # a card shows the phase, not the districts
         .order_by(*order)
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))

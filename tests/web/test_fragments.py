@@ -94,3 +94,37 @@ def test_the_search_form_shows_each_request_its_own_filters(client, session, cyc
     assert 'value="lights"' in list_page(client, query="?q=lights")
     assert 'value="benches"' in list_page(client, query="?q=benches")
     assert 'value="lights"' not in list_page(client)
+
+
+def test_a_cycle_page_and_card_follow_edits_closures_and_the_clock(client, session, make_user):
+    """Kept pages of a cycle change with its settings (names, districts), an early closure, and the
+    phase that the clock has reached."""
+    from datetime import timedelta
+
+    from pb.services.cycles import CycleSettings, close_phase, get_cycle, update_cycle
+    from tests.factories import make_cycle as create
+
+    cycle = create(session, slug="riverside", phase="proposals")
+    admin = make_user("admin@example.org", roles=["admin"])
+    assert "Now: Proposal submission" in client.get("/cycles/riverside", headers=ENGLISH).text
+    assert "Now: Proposal submission" in client.get("/", headers=ENGLISH).text
+
+    settings = CycleSettings.from_cycle(cycle).with_changes(name_en="Riverside renamed")
+    update_cycle(session, admin, cycle, settings, utcnow())
+    session.commit()
+    assert "<h1>Riverside renamed</h1>" in client.get("/cycles/riverside", headers=ENGLISH).text
+    assert "Riverside renamed" in client.get("/", headers=ENGLISH).text
+
+    before_closing = client.get("/cycles/riverside", headers=ENGLISH).text
+    close_phase(session, admin, get_cycle(session, "riverside"), "Enough proposals", utcnow())
+    session.commit()
+    for path in ("/cycles/riverside", "/"):
+        assert "Now: Proposal submission" not in client.get(path, headers=ENGLISH).text
+    assert client.get("/cycles/riverside", headers=ENGLISH).text != before_closing
+
+    # Later, by the clock alone (no change to the cycle), voting is open.
+    clock = client.application.extensions["pb.clock"]
+    client.application.extensions["pb.clock"] = lambda: cycle.voting_start_at + timedelta(minutes=1)
+    for path in ("/cycles/riverside", "/"):
+        assert "Now: Voting" in client.get(path, headers=ENGLISH).text
+    client.application.extensions["pb.clock"] = clock
