@@ -5,7 +5,8 @@ renders it and keeps the HTML; the next ones with the same key reuse it. The key
 everything the piece shows: the rows' versions (or the changing values themselves), the language,
 and the viewer's permissions where the piece depends on them. A change to any of them is a new
 key, so nothing is ever invalidated by hand; old entries fall out of the LRU (``MAX_FRAGMENTS`` per
-process). Nothing per user (a CSRF token, a name, "you support this") may go in a fragment.
+process: at about 1 kB a fragment, some 16 MB at most). Nothing per user (a CSRF token, a name,
+"you support this") may go in a fragment.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable, Hashable
 
 from markupsafe import Markup
 
-MAX_FRAGMENTS = 4_096
+MAX_FRAGMENTS = 16_384  # every card of a few large cycles in both languages
 
 
 class FragmentCache:

@@ -53,8 +53,8 @@ PAGE_SIZE = 20
 SHUFFLE_KEY = "pb_shuffle"
 
 
-def _cycle_or_404(slug: str) -> Cycle:
-    cycle = get_cycle(db_session(), slug)
+def _cycle_or_404(slug: str, *, categories: bool = True) -> Cycle:
+    cycle = get_cycle(db_session(), slug, categories=categories)
     if cycle is None:
         abort(404)
     return cycle
@@ -189,7 +189,7 @@ def my_proposals(slug: str):
 
 @bp.get("/cycles/<slug>/proposals/<int:proposal_id>")
 def show_proposal(slug: str, proposal_id: int):
-    cycle = _cycle_or_404(slug)
+    cycle = _cycle_or_404(slug, categories=False)  # the page names the proposal's category only
     proposal = _proposal_or_404(cycle, proposal_id)
     now = request_now()
     return render_template(

@@ -67,10 +67,9 @@ PROPOSAL_BUDGETS = {
     "proposal list": ("/proposals", False, 4),  # cycle, its categories, count, page
     "proposal list, searched and sorted": ("/proposals?q=path&sort=supported&district=north", False, 4),
     "proposal list, signed in": ("/proposals", True, 5),
-    # cycle, its categories, proposal with its translation, history with its actors, comments with their
-    # replies and authors
-    "proposal page": ("/proposals/{first}", False, 5),
-    "proposal page, signed in": ("/proposals/{first}", True, 8),  # and the viewer's support, follow and reports
+    # cycle, proposal with its translation, history with its actors, comments with their replies and authors
+    "proposal page": ("/proposals/{first}", False, 4),
+    "proposal page, signed in": ("/proposals/{first}", True, 7),  # and the viewer's support, follow and reports
 }
 
 
