@@ -209,7 +209,7 @@ def _build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=settings["PROXY_COUNT"], x_proto=settings["PROXY_COUNT"]
         )
 
-    from pb import errors, extensions, i18n, security
+    from pb import errors, extensions, fragments, i18n, security
 
     # ``pb db upgrade`` passes CHECK_DATABASE=False: it is what brings an old or empty database up to date.
     _open_database(app, check=settings.get("CHECK_DATABASE", True))
@@ -218,6 +218,7 @@ def _build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     extensions.init_limiter(app)
     security.init_security(app)
     i18n.init_i18n(app, str(PROJECT_ROOT / "translations"))
+    fragments.init_fragments(app)
     errors.init_errors(app)
 
     from pb.admin import bp as admin_bp

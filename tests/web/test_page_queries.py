@@ -67,9 +67,9 @@ PROPOSAL_BUDGETS = {
     "proposal list": ("/proposals", False, 4),  # cycle, its categories, count, page
     "proposal list, searched and sorted": ("/proposals?q=path&sort=supported&district=north", False, 4),
     "proposal list, signed in": ("/proposals", True, 5),
-    # cycle, proposal, translations, history, actors, comments (their replies: none here)
-    "proposal page": ("/proposals/{first}", False, 6),
-    "proposal page, signed in": ("/proposals/{first}", True, 9),  # and the viewer's support, follow and reports
+    # cycle, proposal with its translation, history with its actors, comments with their replies and authors
+    "proposal page": ("/proposals/{first}", False, 4),
+    "proposal page, signed in": ("/proposals/{first}", True, 7),  # and the viewer's support, follow and reports
 }
 
 
@@ -77,7 +77,9 @@ PROPOSAL_BUDGETS = {
 def test_proposal_pages_run_the_same_few_queries_with_2_proposals_or_30(
     page, client, session, make_cycle, make_user, log_in, query_counter
 ):
-    from pb.models import ProposalStatus
+    from sqlalchemy import select
+
+    from pb.models import Comment, ProposalStatus
     from pb.services.proposals import add_translation, change_status
     from tests.factories import make_proposal
 
@@ -100,9 +102,19 @@ def test_proposal_pages_run_the_same_few_queries_with_2_proposals_or_30(
                 category_id=cycle.categories[0].id,
                 commit=False,
             )
-            # History steps by staff and translations make the proposal page load more rows.
+            # History steps by staff, translations, comments and replies make the proposal page load more rows.
             change_status(session, staff, proposal, ProposalStatus.UNDER_REVIEW, proposal.created_at)
             add_translation(session, staff, proposal, "Sentier", "Résumé", "Texte", proposal.created_at)
+            first_comment = session.scalar(select(Comment).order_by(Comment.id).limit(1))
+            comment = Comment(
+                proposal_id=first_comment.proposal_id if first_comment else proposal.id,
+                author_id=authors[(number + 1) % 3].id,
+                parent_id=first_comment.id if first_comment and number % 2 else None,
+                body=f"Comment {number}",
+                created_at=proposal.created_at,
+            )
+            session.add(comment)
+            session.flush()
         session.commit()
 
     def queries(first_id: int) -> list[str]:
