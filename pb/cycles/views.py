@@ -59,6 +59,15 @@ def list_past_cycles():
     return _render_list("cycles/list_past_cycles.html", past=True)
 
 
+def _with_ballots(key, ballots: voting.LogState | None):
+    """The ballot count and the log's head change with every ballot: part of the kept page's key."""
+
+    def extended(cycle: Cycle) -> tuple:
+        return (*key(cycle), (str(ballots.head), ballots.counted, ballots.closed) if ballots else None)
+
+    return extended
+
+
 @bp.get("/cycles/<slug>")
 def show_cycle(slug: str):
     session, now = db_session(), request_now()
@@ -78,11 +87,7 @@ def show_cycle(slug: str):
         now=now,
         phase_names=PHASE_NAMES,
         dt_format=datetime_pattern(current_locale()),
-        # The ballot count and the log's head change with every ballot: part of the kept page's key.
-        page_key=lambda shown, key=_cycle_key("cycle-page", now, current_locale()): (
-            *key(shown),
-            (str(ballots.head), ballots.counted, ballots.closed) if ballots else None,
-        ),
+        page_key=_with_ballots(_cycle_key("cycle-page", now, current_locale()), ballots),
         # Called by the template only when the page is not kept already.
         ballot_explanation=ballot_explanation,
         rule_explanation=rule_explanation,
