@@ -18,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Optional, ValidationError
 
-from pb.forms import LATEST_YEAR, PbForm, text_length, whole_number
+from pb.forms import LATEST_YEAR, DateRange, PbForm, text_length, whole_number
 from pb.models import EligibilityBasis
 from pb.services.eligibility import MAX_BATCH_SIZE
 
@@ -36,13 +36,15 @@ REASON_LENGTH = 1000
 EARLIEST_BIRTH_YEAR = 1900
 
 
-def _birth_date(form, field) -> None:
+class BirthDateRange(DateRange):
     """A date of birth from 1900 to 2099 (the general date bounds start in 2000; people are older)."""
-    value = field.data
-    if isinstance(value, date) and not EARLIEST_BIRTH_YEAR <= value.year < LATEST_YEAR:
-        raise ValidationError(
-            _l("Give a date between the years %(first)d and %(last)d.", first=EARLIEST_BIRTH_YEAR, last=LATEST_YEAR - 1)
-        )
+
+    def __call__(self, form, field) -> None:
+        value = field.data
+        if isinstance(value, date) and not EARLIEST_BIRTH_YEAR <= value.year < LATEST_YEAR:
+            raise ValidationError(
+                _l("Give a date between the years %(first)d and %(last)d.", first=EARLIEST_BIRTH_YEAR, last=LATEST_YEAR - 1)
+            )
 
 
 def _reason(label) -> TextAreaField:
@@ -87,7 +89,7 @@ class ConfirmVoterForm(PbForm):
     )
     district = SelectField(_l("District"), choices=[])
     note = TextAreaField(_l("What was checked"), [text_length(REASON_LENGTH)])
-    birth_date = DateField(_l("Date of birth"), [Optional(), _birth_date])
+    birth_date = DateField(_l("Date of birth"), [Optional(), BirthDateRange()])
     citizen = BooleanField(_l("This person is a citizen"))
     submit = SubmitField(_l("Confirm as a voter"))
 
@@ -105,7 +107,6 @@ class VoidBallotForm(PbForm):
         _l("Or the account’s e-mail address"), [text_length(254)], render_kw={"autocomplete": "off", "spellcheck": "false"}
     )
     reason = _reason(_l("Public reason"))
-    confirmed = HiddenField()
     submit = SubmitField(_l("Continue"))
     void = SubmitField(_l("Void the ballot"))
 
