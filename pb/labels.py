@@ -88,6 +88,11 @@ ACTION_LABELS = {
     "project.delete": _l("Removed a ballot project"),
     "project.drafted": _l("Drafted a ballot project"),
     "project.confirmed": _l("Confirmed a ballot project"),
+    "voter_codes.create_batch": _l("Generated a batch of voter codes"),
+    "voter_codes.void_batch": _l("Voided a batch of voter codes"),
+    "voter.confirm": _l("Confirmed a voter"),
+    "voter.revoke": _l("Revoked a voter's confirmation"),
+    "ballot.void": _l("Voided a misused ballot"),
 }
 
 

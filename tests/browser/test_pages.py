@@ -397,6 +397,60 @@ def open_projects(page) -> None:
     page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
 
 
+def staff_voting_cycle(site: Site) -> Any:
+    """A cycle one day into voting (at the server's real clock), with a batch of codes, a confirmed
+    voter and a ballot cast with a code: what the staff voting pages show."""
+
+    def build(session):
+        from datetime import timedelta
+
+        from pb.db import utcnow
+        from pb.models import EligibilityBasis
+        from pb.services import eligibility, voting
+        from pb.services.ballot_rules import RawChoices
+        from tests.factories import create_account, make_voting_cycle
+
+        staff = site.account("staff")
+        cycle, projects, during = make_voting_cycle(
+            session, staff, now=utcnow() - timedelta(days=6), slug="vote-lakeview", ballot_type="approval"
+        )
+        made = eligibility.create_code_batch(session, staff, cycle, 3, cycle.districts[0].id, "Library", during)
+        voter = eligibility.code_voter(session, cycle, made.codes[0])
+        voting.cast_ballot(session, cycle, voter, RawChoices(selected=(str(projects[2].id),)), voting.new_nonce(), during)
+        account = create_account(session, "voter@example.org", display_name="Vera Voter")
+        confirmed = eligibility.confirm_voter(
+            session, staff, cycle, account, basis=EligibilityBasis.PARTNER, district_id=cycle.districts[1].id,
+            note="Vouched for by the Eastside Centre", birth_date=None, citizen=True, now=during,
+        )
+        session.commit()
+        return {"cycle": cycle, "batch": made.batch.id, "voter": confirmed.id}
+
+    return site.once("voting", build)
+
+
+def voters_page(endpoint_name: str, *, batch: bool = False, voter: bool = False) -> Callable[[Site], str]:
+    def path(site: Site) -> str:
+        rows = staff_voting_cycle(site)
+        values = {"batch_id": rows["batch"]} if batch else {"eligibility_id": rows["voter"]} if voter else {}
+        return site.url_for(endpoint_name, slug="vote-lakeview", **values)
+
+    return path
+
+
+def found_account(site: Site) -> str:
+    staff_voting_cycle(site)
+    return site.url_for("voters.list_voters", slug="vote-lakeview", email=site.account("resident").email)
+
+
+def ask_to_void(page) -> None:
+    """Name a voter and a reason: the confirmation step."""
+    page.locator("input[name=email]").fill("voter@example.org")
+    page.locator("textarea[name=reason]").fill("Account taken over")
+    with page.expect_navigation():
+        page.locator("main form[method=post] [type=submit]").last.press("Enter")
+    assert page.locator("main form[method=post] button, main form[method=post] input[type=submit]").count() == 1
+
+
 PAGES = [
     # Public pages
     PageCase("home", with_cycle("cycles.list_cycles")),
@@ -511,6 +565,20 @@ PAGES = [
     PageCase("vote-receipt-counted", counted_receipt),
     PageCase("vote-receipt-malformed", closed_page("voting.check_receipt", receipt="not a receipt")),
     PageCase("vote-receipt-unknown", closed_page("voting.check_receipt", receipt="0000-0000-0000-0000")),
+    # The staff pages of a vote
+    PageCase("voters-dashboard", voters_page("voters.show_dashboard"), user="staff"),
+    PageCase("voters-codes", voters_page("voters.list_batches"), user="staff"),
+    PageCase("voters-codes-errors", voters_page("voters.list_batches"), user="staff", then=send_empty),
+    PageCase("voters-void-batch", voters_page("voters.void_batch", batch=True), user="staff"),
+    PageCase("voters-list", voters_page("voters.list_voters"), user="staff"),
+    PageCase("voters-account-found", found_account, user="staff"),
+    PageCase("voters-confirm-errors", found_account, user="staff", then=send_empty),
+    PageCase("voters-revoke", voters_page("voters.revoke_voter", voter=True), user="staff"),
+    PageCase("voters-void-ballot", voters_page("voters.void_ballot"), user="staff"),
+    PageCase("voters-void-ballot-errors", voters_page("voters.void_ballot"), user="staff", then=send_empty),
+    PageCase("voters-void-ballot-confirm", voters_page("voters.void_ballot"), user="staff", then=ask_to_void),
+    PageCase("voters-close", voters_page("voters.close_voting"), user="staff"),
+    PageCase("voters-close-errors", voters_page("voters.close_voting"), user="staff", then=send_empty),
     # Error pages
     PageCase("error-400", endpoint("cycles.list_cycles"), then=spoil_csrf_token),
     PageCase("error-403", endpoint("staff.dashboard"), user="resident", status=403),
