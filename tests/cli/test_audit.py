@@ -7,64 +7,20 @@ import json
 import zipfile
 from collections import Counter
 from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from pb import audit_command, record_format
-from pb.db import utcnow
-from pb.models import EligibilityBasis
-from pb.services import eligibility, records, results, voting
-from pb.services.ballot_rules import RawChoices
+from pb.services import records, voting
 from pb.services.cycles import DistrictInput
 from pb.tally import ApprovalBallot, Vote, pabulib
-from tests.factories import create_account, make_voting_cycle
-
-
-@pytest.fixture
-def now():
-    return utcnow().replace(second=0, microsecond=0)
-
-
-@pytest.fixture
-def staff(make_user):
-    return make_user("staff@example.org", roles=["staff"])
+from tests.factories import PICKS, make_published_vote
 
 
 @pytest.fixture(scope="module")
 def key():
     return record_format.load_private_key(record_format.generate_key()[0])
-
-
-def vote_and_publish(session, staff, now, picks, *, revise=True, void=True, **overrides):
-    """A closed, published vote: one ballot per pick (project indexes, district index); the first voter
-    casts twice (the second ballot counts) and the last is voided when ``void``."""
-    cycle, projects, during = make_voting_cycle(session, staff, now=now, **overrides)
-    voters = []
-    for number, (chosen, district) in enumerate(picks):
-        user = create_account(session, f"voter{number}@example.org")
-        eligibility.confirm_voter(
-            session, staff, cycle, user, basis=EligibilityBasis.IN_PERSON, district_id=cycle.districts[district].id,
-            note="Lease", birth_date=None, citizen=True, now=during,
-        )
-        voter = eligibility.account_voter(session, cycle, user)
-        voters.append(voter)
-        raw = RawChoices(selected=tuple(str(projects[i].id) for i in chosen))
-        voting.cast_ballot(session, cycle, voter, raw, voting.new_nonce(), during)
-    if revise:
-        raw = RawChoices(selected=(str(projects[2].id),))
-        voting.cast_ballot(session, cycle, voters[0], raw, voting.new_nonce(), during)
-    if void:
-        voting.void_ballot(session, staff, cycle, voters[-1], "The code was sold", during)
-    session.commit()
-    after = cycle.voting_end_at + timedelta(hours=1)
-    results.publish_result(session, staff, results.draft_result(session, staff, cycle, after), after)
-    session.commit()
-    return cycle
-
-
-PICKS = [((0, 2), 0), ((2,), 0), ((0, 3), 0), ((1, 2), 1), ((1,), 1), ((2,), 1), ((3,), 0)]
 
 
 _BUILT: dict[str, bytes] = {}  # one record per database backend: the tests only read it
@@ -77,7 +33,7 @@ def record_file(request, database_url, key, tmp_path) -> Path:
     if backend not in _BUILT:
         session = request.getfixturevalue("session")
         staff, now = request.getfixturevalue("staff"), request.getfixturevalue("now")
-        cycle = vote_and_publish(session, staff, now, PICKS, ballot_type="approval", tally_rule="mes",
+        cycle = make_published_vote(session, staff, now, PICKS, ballot_type="approval", tally_rule="mes",
                                  tally_completion="add1")
         _BUILT[backend] = records.build_record(session, cycle, key)
     path = tmp_path / "record.zip"
@@ -143,7 +99,7 @@ def test_the_record_holds_what_the_format_says(record_file, session):
 
 
 def test_district_budgets_give_one_ballots_file_each(session, staff, now, key, tmp_path):
-    cycle = vote_and_publish(
+    cycle = make_published_vote(
         session, staff, now, PICKS, ballot_type="approval", budget_cents=None,
         districts=[DistrictInput("North", "Nord", budget_cents=60_000_00),
                    DistrictInput("South", "Sud", budget_cents=50_000_00)],
@@ -155,6 +111,24 @@ def test_district_budgets_give_one_ballots_file_each(session, staff, now, key, t
     code, out, _ = audit(path)
     assert code == 0, out
     assert "skip  certificate" in out
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"ballot_type": "ranked", "ranking_length": 3, "tally_rule": "greedy", "tally_utility": "score"},
+        {"ballot_type": "knapsack", "min_budget_share_percent": 10, "tally_rule": "greedy"},
+        {"ballot_type": "cumulative", "points_per_voter": 5, "max_points_per_project": 3, "tally_rule": "mes",
+         "tally_utility": "score"},
+    ],
+    ids=lambda settings: settings["ballot_type"],
+)
+def test_records_of_every_ballot_type_are_verified(settings, session, staff, now, key, tmp_path):
+    cycle = make_published_vote(session, staff, now, PICKS, **settings)
+    path = tmp_path / "record.zip"
+    path.write_bytes(records.build_record(session, cycle, key))
+    code, out, _ = audit(path)
+    assert code == 0, out
 
 
 def test_unreadable_input_exits_2(tmp_path):
