@@ -45,6 +45,7 @@ from pb.ballot import BallotType, Choices
 from pb.ballot_tally import ballot_kind, tally_ballot, tally_limits, tally_rule
 from pb.hashchain import verify
 from pb.tally import Ballot, BallotKind, BallotLimits, Election, Outcome, UnresolvedTie
+from pb.tally._gc import paused_gc
 from pb.tally.certificate import verify_certificate
 from pb.tally.report import explanation
 from pb.tally_command import UsageError, _isatty, _Parser
@@ -137,6 +138,7 @@ class Audit:
     elections: dict[str | None, Election] | None = None
     recounts: dict[str | None, Outcome] | None = None
     result: dict[str, Any] | None = None
+    _tallied: dict | None = None
 
     # --- running -------------------------------------------------------------------------------
 
@@ -154,6 +156,15 @@ class Audit:
         ]
         if self.cross_check:
             checks.append(("cross-check", self.check_with_pabutools))
+        with paused_gc():  # a large record is many small objects and no cycles: see pb.tally._gc
+            self._run(checks)
+        if self.failed:
+            self.out.write(f"NOT VERIFIED: {len(self.failed)} check(s) failed: {', '.join(self.failed)}\n")
+            return False
+        self.out.write("VERIFIED\n")
+        return True
+
+    def _run(self, checks: list[tuple[str, Callable[[], str]]]) -> None:
         for name, check in checks:
             try:
                 detail = check()
@@ -165,11 +176,6 @@ class Audit:
                 self.failed.append(name)
             else:
                 self._line("ok", name, detail)
-        if self.failed:
-            self.out.write(f"NOT VERIFIED: {len(self.failed)} check(s) failed: {', '.join(self.failed)}\n")
-            return False
-        self.out.write("VERIFIED\n")
-        return True
 
     def _line(self, status: str, name: str, detail: str) -> None:
         self.out.write(f"{status:<5} {name}: {' '.join(detail.split())}\n")
@@ -324,33 +330,46 @@ class Audit:
             return budgets[0]
         return next((b for b in budgets if b.district == district), None)
 
-    def _counted_choices(self) -> dict[str | None, Counter]:
-        """Per budget, the log's counted choices (canonical JSON text -> how many)."""
-        per_budget: dict[str | None, Counter] = {b.district: Counter() for b in self.manifest.budgets}
+    def _counted_choices(self) -> dict[str | None, dict[tuple, tuple[int, Slot]]]:
+        """Per budget, the log's distinct counted choices: how many ballots make each, and the first one."""
+        if self._tallied is not None:
+            return self._tallied
+        per_budget: dict[str | None, dict[tuple, tuple[int, Slot]]] = {b.district: {} for b in self.manifest.budgets}
+        budget_of: dict[str | None, rf.BudgetSpec | None] = {}
         for slot in self.counted.values():
-            budget = self._budget_of(slot.district)
+            if slot.district not in budget_of:
+                budget_of[slot.district] = self._budget_of(slot.district)
+            budget = budget_of[slot.district]
             if budget is None:
                 raise CheckFailed(f"a counted ballot of district {slot.district!r}, which has no budget",
                                   rf.LOG, slot.where)
-            per_budget[budget.district][_choices_text(slot.choices)] += 1
+            choices = slot.choices
+            try:
+                key = (choices["type"], tuple(choices["projects"]), tuple(choices.get("points", ())))
+                hash(key)
+            except (TypeError, KeyError):
+                key = ("?", _choices_text(choices), ())
+            group = per_budget[budget.district]
+            seen = group.get(key)
+            group[key] = (1, slot) if seen is None else (seen[0] + 1, seen[1])
+        self._tallied = per_budget
         return per_budget
 
     def check_valid_ballots(self) -> str:
         self._need("manifest", "counted")
-        manifest = self.manifest
-        config = manifest.config
-        costs = {str(p.id): p.cost_cents for p in manifest.projects}
-        checked: dict[tuple[str | None, str], str | None] = {}
-        for slot in self.counted.values():
-            budget = self._budget_of(slot.district)
-            if budget is None:
-                raise CheckFailed(f"district {slot.district!r} has no budget", rf.LOG, slot.where)
-            key = (budget.district, _choices_text(slot.choices))
-            if key not in checked:
-                checked[key] = _ballot_problem(config, budget, costs, key[1])
-            if checked[key] is not None:
-                raise CheckFailed(f"ballot {slot.ballot}: {checked[key]}", rf.LOG, slot.where)
-        return f"{len(self.counted):,} counted ballots ({len(checked):,} distinct) follow the ballot rules"
+        config = self.manifest.config
+        costs = {str(p.id): p.cost_cents for p in self.manifest.projects}
+        distinct = 0
+        for district, group in self._counted_choices().items():
+            budget = self._budget_of(district)
+            allowed = frozenset(str(pid) for pid in budget.projects)
+            limits = tally_limits(config, budget.budget_cents)
+            for _n, slot in group.values():
+                distinct += 1
+                problem = _ballot_problem(config, allowed, limits, costs, slot.choices)
+                if problem is not None:
+                    raise CheckFailed(f"ballot {slot.ballot}: {problem}", rf.LOG, slot.where)
+        return f"{len(self.counted):,} counted ballots ({distinct:,} distinct) follow the ballot rules"
 
     def check_ballot_files(self) -> str:
         self._need("manifest")
@@ -385,14 +404,14 @@ class Audit:
         if self.close_counted != self.manifest.counted:
             raise CheckFailed(f"the manifest says {self.manifest.counted:,} ballots count, the log "
                               f"{self.close_counted:,}", rf.MANIFEST, "counted")
-        for district, choices in self._counted_choices().items():
+        for district, group in self._counted_choices().items():
             budget = self._budget_of(district)
             from_log: Counter = Counter()
-            for text, n in choices.items():
+            for n, slot in group.values():
                 try:
-                    from_log[tally_ballot(Choices.from_json(text))] += n
+                    from_log[tally_ballot(_choices(slot.choices))] += n
                 except ValueError as error:
-                    raise CheckFailed(f"unreadable choices {text}: {error}", rf.LOG) from None
+                    raise CheckFailed(f"unreadable choices: {error}", rf.LOG, slot.where) from None
             in_file = Counter(vote.ballot for vote in self.elections[district].votes)
             if from_log != in_file:
                 extra, missing = in_file - from_log, from_log - in_file
@@ -495,19 +514,33 @@ def _choices_text(choices: Any) -> str:
     return json.dumps(choices, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-def _ballot_problem(config, budget: rf.BudgetSpec, costs: dict[str, int], text: str) -> str | None:
-    """Why the choices ``text`` are not a valid ballot of ``budget`` under ``config``, or None."""
+def _choices(data: Any) -> Choices:
+    """The log's choices object as :class:`Choices` (which checks its form); ``ValueError`` if it is not one."""
+    if not isinstance(data, dict):
+        raise ValueError("choices: not a JSON object")
+    cumulative = data.get("type") == BallotType.CUMULATIVE.value
+    if set(data) != ({"type", "projects", "points"} if cumulative else {"type", "projects"}):
+        raise ValueError("choices: the keys are type and projects (and points on a cumulative ballot)")
+    if not isinstance(data["projects"], list) or not isinstance(data.get("points", []), list):
+        raise ValueError("choices: projects and points are lists")
+    return Choices(data["type"], tuple(data["projects"]), tuple(data.get("points", ())))
+
+
+def _ballot_problem(
+    config, allowed: frozenset[str], limits: BallotLimits, costs: dict[str, int], data: Any
+) -> str | None:
+    """Why the log's choices ``data`` are not a valid ballot of a budget (its projects ``allowed``, its
+    ballot ``limits``) under ``config``, or None."""
     try:
-        choices = Choices.from_json(text)
+        choices = _choices(data)
     except ValueError as error:
         return str(error)
     if choices.ballot_type is not BallotType(config.ballot_type):
         return f"a {choices.ballot_type.value} ballot, the cycle's are {config.ballot_type}"
-    allowed = {str(pid) for pid in budget.projects}
     ids = [str(pid) for pid in choices.projects]
-    if not set(ids) <= allowed:
+    if not allowed.issuperset(ids):
         return f"project {sorted(set(ids) - allowed)[0]} is not on this budget's ballot"
-    return _limit_problem(tally_limits(config, budget.budget_cents), ids, list(choices.points), costs)
+    return _limit_problem(limits, ids, list(choices.points), costs)
 
 
 def _limit_problem(limits: BallotLimits, ids: list[str], points: list[int], costs: dict[str, int]) -> str | None:

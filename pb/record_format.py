@@ -524,23 +524,26 @@ def log_line(link: Link) -> bytes:
                            "entry": dict(link.payload)}) + b"\n"
 
 
+_LOG_LINE = re.compile(
+    rb'\{"entry":(\{.*\}),"hash":"([0-9a-f]{64})","position":([1-9][0-9]{0,14}),"prev":"([0-9a-f]{64})"\}', re.S
+)
+
+
 def read_log(data: bytes) -> Iterable[Link]:
-    """The log's links in file order (``ref`` is the line number); a malformed line raises :class:`RecordError`."""
+    """The log's links in file order (``ref`` names the line); a malformed line raises :class:`RecordError`.
+
+    Each link keeps the entry's bytes as read (``text``), which is what the chain's hashes cover."""
     for number, line in enumerate(data.split(b"\n"), 1):
         if not line:
             continue
-        where = f"line {number}"
-        item = _json(line, LOG)
-        if (
-            not isinstance(item, dict)
-            or set(item) != {"position", "prev", "hash", "entry"}
-            or type(item["position"]) is not int
-            or not isinstance(item["prev"], str)
-            or not isinstance(item["hash"], str)
-            or not isinstance(item["entry"], dict)
-        ):
-            raise RecordError("not a log entry (position, prev, hash, entry)", LOG, where)
-        yield Link(item["position"], item["prev"], item["entry"], item["hash"], where)
+        match = _LOG_LINE.fullmatch(line)
+        if match is None:
+            raise RecordError("not a log line: {entry, hash, position, prev} in canonical JSON", LOG, f"line {number}")
+        text, digest, position, prev = match.groups()
+        payload = _json(text, LOG)
+        if not isinstance(payload, dict):
+            raise RecordError("an entry is not a JSON object", LOG, f"line {number}")
+        yield Link(int(position), prev.decode(), payload, digest.decode(), f"line {number}", text)
 
 
 # --- The result ------------------------------------------------------------------------------
