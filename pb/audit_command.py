@@ -52,6 +52,7 @@ from pb.tally_command import UsageError, _isatty, _Parser
 
 PROG = "pb audit"
 PROGRESS_MIN_ENTRIES = 20_000  # a progress bar for logs at least this long, on a terminal
+PROGRESS_EVERY = 4096  # entries between two updates
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -255,7 +256,7 @@ class Audit:
 
         def entries() -> Iterable:
             for number, link in enumerate(rf.read_log(data), 1):
-                if number % 4096 == 0:
+                if number % PROGRESS_EVERY == 0:
                     progress.update(number, "log")
                 if closed:
                     raise CheckFailed("an entry after the close entry", rf.LOG, str(link.ref))

@@ -313,3 +313,27 @@ def test_an_entry_after_the_close_is_refused(record_file, tmp_path):
 
 def test_the_log_key_is_the_one_the_voting_service_uses():
     assert record_format.BALLOT_LOG_KEY == voting.BALLOT_LOG_KEY
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_progress_bar_only_on_a_terminal(record_file, monkeypatch):
+    monkeypatch.setattr(audit_command, "PROGRESS_MIN_ENTRIES", 1)
+    monkeypatch.setattr(audit_command, "PROGRESS_EVERY", 1)
+    out, err = io.StringIO(), Terminal()
+    assert audit_command.main([str(record_file)], out=out, err=err) == 0
+    assert "\rlog [" in err.getvalue() and "\r\x1b[K" in err.getvalue()
+    assert "\r" not in out.getvalue()
+    plain = io.StringIO()
+    assert audit_command.main([str(record_file)], out=io.StringIO(), err=plain) == 0
+    assert "\r" not in plain.getvalue()
+
+
+def test_usage_errors_exit_2(capsys):
+    from pb import cli
+
+    assert cli.main(["audit"]) == 2
+    assert "pb audit:" in capsys.readouterr().err
