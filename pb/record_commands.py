@@ -62,11 +62,10 @@ def record_export(slug: str, out: str) -> None:
     if cycle is None:
         raise click.ClickException(f"no cycle {slug!r}")
     try:
-        key = load_signing_key(current_app.config["SIGNING_KEY_PATH"])
-        data = build_record(session, cycle, key)
-        session.commit()  # building may seal a log whose voting ended with no worker running
+        data = build_record(session, cycle, load_signing_key(current_app.config["SIGNING_KEY_PATH"]))
     except DomainError as error:
-        session.rollback()
         raise click.ClickException(str(error)) from error
+    finally:
+        session.rollback()  # it only reads
     Path(out).write_bytes(data)
     click.echo(f"{out}: election record of {slug}, {len(data):,} bytes")
