@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from pb import permissions
 from pb.ballot import BallotConfig, BallotType, Choices
-from pb.ballot_tally import ballot_kind, tally_ballot, tally_limits, tally_rule
 from pb.ballot_tally import TallyRule as TallyRule  # re-exported with the other conversions
+from pb.ballot_tally import ballot_kind, tally_ballot, tally_limits, tally_rule
 from pb.hashchain import canonical_json
 from pb.models import Ballot as BallotRow
 from pb.models import BallotLogHead, BallotProject, BallotStatus, Cycle, Result, ResultStatus, User
