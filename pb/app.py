@@ -242,6 +242,7 @@ def _build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(__import__("pb.review", fromlist=["bp"]).bp, url_prefix="/review")
     app.register_blueprint(__import__("pb.voters", fromlist=["bp"]).bp, url_prefix="/staff/voting")
+    app.register_blueprint(__import__("pb.records", fromlist=["bp"]).bp)
     if settings["ENV"] == "development":
         _deliver_mail_from_a_thread(app)
     return app

@@ -1,6 +1,6 @@
 """The ``pb`` command.
 
-``pb tally`` (and later ``pb audit``) run on the standard library alone: no configuration,
+``pb tally`` and ``pb audit`` run on the standard library alone: no configuration,
 no database, no Flask, which is why this entry point imports the Flask commands lazily.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from importlib import import_module
 
-PURE_COMMANDS = {"tally": "pb.tally_command"}
+PURE_COMMANDS = {"tally": "pb.tally_command", "audit": "pb.audit_command"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,9 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from pb.record_commands import keys as record_keys
+from pb.record_commands import record
+
 SKIP_DATABASE_CHECK = "pb.skip_database_check"
 
 
@@ -303,3 +306,7 @@ def audit_log_rekey(old_key_env: str | None, expect_head: str | None) -> None:
         f"re-signed {done.resigned} entries ({done.signed[UNKEYED]} without a key, "
         f"{done.signed.get(OLD_KEY, 0)} with the old key); head was {done.before}, now {done.after}"
     )
+
+
+cli.add_command(record_keys)
+cli.add_command(record)

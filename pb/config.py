@@ -110,6 +110,10 @@ SETTINGS: tuple[Setting, ...] = (
     # Proposal photos: files under this folder (relative paths are under the working directory).
     Setting("uploads", "photo_folder", _text, "instance/photos"),
     Setting("uploads", "photo_max_bytes", _positive_integer, 10 * 1024 * 1024),
+    # The election record: the Ed25519 key that signs it (pb keys generate), and where the public
+    # download of each published result's record is kept once built.
+    Setting("records", "signing_key_path", _text, "instance/record_signing_key.pem"),
+    Setting("records", "record_folder", _text, "instance/records"),
     Setting("mail", "mail_backend", _choice("console", "smtp"), "console"),
     Setting("mail", "mail_server", _text, "localhost"),
     Setting("mail", "mail_port", _integer, 587),

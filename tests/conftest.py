@@ -132,7 +132,13 @@ TEST_SETTINGS = {
 @pytest.fixture
 def app_settings(database_url: str, tmp_path: Path) -> dict:
     """Override in a test module to change settings before the app is built."""
-    return {**TEST_SETTINGS, "DATABASE_URL": database_url, "PHOTO_FOLDER": str(tmp_path / "photos")}
+    return {
+        **TEST_SETTINGS,
+        "DATABASE_URL": database_url,
+        "PHOTO_FOLDER": str(tmp_path / "photos"),
+        "SIGNING_KEY_PATH": str(tmp_path / "keys" / "record_signing_key.pem"),
+        "RECORD_FOLDER": str(tmp_path / "records"),
+    }
 
 
 @pytest.fixture

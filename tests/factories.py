@@ -207,3 +207,49 @@ def make_voting_cycle(session: Session, staff: User, *, now, slug: str = "vote-c
     advance(session, cycle, during)
     session.commit()
     return cycle, made, during
+
+
+def make_published_vote(session, staff, now, picks, *, revise=True, void=True, **overrides):
+    """A closed vote with its result published (see :func:`make_voting_cycle`): one voter per pick
+    (project indexes, district index); the first voter votes again (the second ballot counts) when
+    ``revise``, and the last one's ballot is voided when ``void``."""
+    from datetime import timedelta
+
+    from pb.models import EligibilityBasis
+    from pb.services import eligibility, results, voting
+
+    cycle, projects, during = make_voting_cycle(session, staff, now=now, **overrides)
+    voters = []
+    for number, (chosen, district) in enumerate(picks):
+        user = create_account(session, f"voter{number}@example.org")
+        eligibility.confirm_voter(
+            session, staff, cycle, user, basis=EligibilityBasis.IN_PERSON, district_id=cycle.districts[district].id,
+            note="Lease", birth_date=None, citizen=True, now=during,
+        )
+        voter = eligibility.account_voter(session, cycle, user)
+        voters.append(voter)
+        voting.cast_ballot(session, cycle, voter, raw_choices(cycle, projects, chosen), voting.new_nonce(), during)
+    if revise:
+        voting.cast_ballot(session, cycle, voters[0], raw_choices(cycle, projects, (2,)), voting.new_nonce(), during)
+    if void:
+        voting.void_ballot(session, staff, cycle, voters[-1], "The code was sold", during)
+    session.commit()
+    after = cycle.voting_end_at + timedelta(hours=1)
+    results.publish_result(session, staff, results.draft_result(session, staff, cycle, after), after)
+    session.commit()
+    return cycle
+
+
+def raw_choices(cycle, projects, chosen):
+    from pb.services.ballot_rules import RawChoices
+
+    ids = [str(projects[i].id) for i in chosen]
+    if cycle.ballot_type == "ranked":
+        return RawChoices(ranks={pid: str(rank) for rank, pid in enumerate(ids, 1)})
+    if cycle.ballot_type == "cumulative":
+        return RawChoices(points={pid: str(rank) for rank, pid in enumerate(ids, 1)})
+    return RawChoices(selected=tuple(ids))
+
+
+# (project indexes of VOTING_PROJECTS, district index): north voters see 0, 2, 3; south voters 1, 2.
+PICKS = [((0, 2), 0), ((2,), 0), ((0, 3), 0), ((1, 2), 1), ((1,), 1), ((2,), 1), ((3,), 0)]

@@ -42,11 +42,15 @@ STDLIB_ONLY = [
     *python_files(PACKAGE / "tally"),
     PACKAGE / "hashchain.py",
     PACKAGE / "ballot.py",
+    PACKAGE / "ballot_tally.py",
     PACKAGE / "values.py",
     PACKAGE / "voter_codes.py",
     PACKAGE / "registry_identity.py",
 ]
-STDLIB_ONLY_PB = ("pb.tally", "pb.hashchain", "pb.ballot", "pb.values", "pb.voter_codes")
+STDLIB_ONLY_PB = ("pb.tally", "pb.hashchain", "pb.ballot", "pb.ballot_tally", "pb.values", "pb.voter_codes")
+# pb audit and the record format it reads: those, and the signature library.
+OFFLINE = [PACKAGE / "audit_command.py", PACKAGE / "record_format.py"]
+OFFLINE_PB = (*STDLIB_ONLY_PB, "pb.record_format", "pb.tally_command")
 
 
 @pytest.mark.parametrize("path", STDLIB_ONLY, ids=lambda p: str(p.relative_to(PACKAGE)))
@@ -54,6 +58,17 @@ def test_offline_modules_import_only_the_standard_library(path):
     for module in imported_modules(path):
         top = module.split(".")[0]
         assert top in sys.stdlib_module_names or module.startswith(STDLIB_ONLY_PB), (
+            f"{path.name} imports {module}"
+        )
+
+
+@pytest.mark.parametrize("path", OFFLINE, ids=lambda p: p.name)
+def test_the_auditor_imports_only_the_standard_library_the_tally_and_cryptography(path):
+    for module in imported_modules(path):
+        top = module.split(".")[0]
+        # pabutools: only for --cross-check, imported inside it when installed.
+        allowed = top in sys.stdlib_module_names or top in ("cryptography", "pabutools")
+        assert allowed or module.startswith(OFFLINE_PB), (
             f"{path.name} imports {module}"
         )
 
@@ -90,7 +105,9 @@ def test_shared_modules_import_no_blueprint(name):
 
 
 # The one bridge from database rows to pb.tally, and the offline command and its launcher.
-TALLY_BRIDGES = {"services/results.py", "tally_command.py", "cli.py"}
+TALLY_BRIDGES = {
+    "services/results.py", "ballot_tally.py", "tally_command.py", "audit_command.py", "record_format.py", "cli.py"
+}
 
 
 @pytest.mark.parametrize(

@@ -129,3 +129,16 @@ def test_a_head_is_count_colon_hash(text):
         Head.parse(text)
     assert Head.parse(f" 7:{'b' * 64} ") == Head(7, "b" * 64)
     assert str(Head(7, "b" * 64)) == f"7:{'b' * 64}"
+
+
+@given(payloads, st.integers(1, 10**9), st.text(alphabet="0123456789abcdef", min_size=64, max_size=64))
+def test_hashing_stored_text_is_hashing_the_entry(payload, position, prev):
+    """The message written out by entry_hash_of_text is the canonical JSON of position, prev and entry."""
+    message = hashchain.canonical_json({"position": position, "prev": prev, "entry": payload})
+    import hashlib
+    import hmac
+
+    expected = hmac.new(KEY, message, hashlib.sha256).hexdigest()
+    assert hashchain.entry_hash(KEY, position, prev, payload) == expected
+    text = hashchain.canonical_json(payload)
+    assert hashchain.entry_hash_of_text(KEY, position, prev, text) == expected

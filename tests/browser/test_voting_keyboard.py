@@ -188,7 +188,7 @@ def test_cast_with_an_account_using_the_keyboard(page, vote: Vote) -> None:
     assert page.locator(f"form.ballot-{kind}").count() == 1
     choose(page, kind, [vote.projects[3].id])
     review_and_cast(page)
-    assert "We also sent it to your e-mail address" in page.locator("main").inner_text()
+    assert "You will also get an e-mail within the hour" in page.locator("main").inner_text()
     assert vote.statuses() == ["counted"]
 
 

@@ -91,6 +91,19 @@ def cumulative_file(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def now():
+    """The clock of the tests that build a vote through the services, to the minute."""
+    from pb.db import utcnow
+
+    return utcnow().replace(second=0, microsecond=0)
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user("staff@example.org", roles=["staff"])
+
+
 @pytest.fixture(scope="session")
 def pabulib_dir() -> Path:
     """The shared real elections: skipped when missing, a failure in CI (CI or PB_REQUIRE_PABULIB)."""

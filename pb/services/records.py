@@ -1,0 +1,169 @@
+"""The election record of a cycle with a published result: the database written out as signed files.
+
+:mod:`pb.record_format` says what the files are; this module gathers them from the database: the
+cycle, its projects and budgets and the configuration the count used (``manifest.json``), the
+counted ballots of each budget (``ballots-*.pb``, from the ballot store, which ``pb audit`` compares
+with the log), the whole ballot log (``log.jsonl``) and the published outcome with its explanation
+and payment certificate (``result.json``). The ballots are counted again while the record is built:
+if they no longer give the published outcome, no record is made.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pb import record_format
+from pb.ballot import BallotConfig
+from pb.hashchain import Head
+from pb.models import BallotProject, Cycle, Result
+from pb.services import results, voting
+from pb.services.errors import DomainError
+
+
+class SigningKeyMissing(DomainError):
+    """No usable signing key at the configured path."""
+
+
+def load_signing_key(path: str | os.PathLike[str]):
+    """The city's Ed25519 private key from its PEM file (``records.signing_key_path``)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        raise SigningKeyMissing(
+            _l("No signing key at %(path)s (records.signing_key_path): make one with pb keys generate.", path=path)
+        ) from None
+    try:
+        return record_format.load_private_key(data)
+    except record_format.RecordError as error:
+        raise SigningKeyMissing(_l("The signing key at %(path)s is not usable: %(problem)s", path=path,
+                                   problem=str(error))) from None
+
+
+_FINGERPRINTS: dict[tuple[str, int], str] = {}
+
+
+def key_fingerprint(path: str | os.PathLike[str]) -> str | None:
+    """The fingerprint of the signing key's public half (read once per file version), or None without a key."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    cache_key = (os.fspath(path), stat.st_mtime_ns)
+    if cache_key not in _FINGERPRINTS:
+        try:
+            key = load_signing_key(path)
+        except SigningKeyMissing:
+            return None
+        _FINGERPRINTS[cache_key] = record_format.fingerprint(key.public_key())
+    return _FINGERPRINTS[cache_key]
+
+
+def _manifest(session: Session, cycle: Cycle, result: Result, counts: list[results.CountedElection]):
+    slugs = {d.id: d.slug for d in cycle.districts}
+    rows = session.scalars(
+        select(BallotProject)
+        .where(BallotProject.cycle_id == cycle.id, BallotProject.confirmed_at.is_not(None))
+        .order_by(BallotProject.id)
+    )
+    budgets = []
+    for count in counts:
+        district = slugs[count.district_id] if count.district_id is not None else None
+        budgets.append(
+            record_format.BudgetSpec(
+                district,
+                int(count.election.budget),
+                record_format.ballots_name(district),
+                tuple(sorted(int(p.id) for p in count.election.projects)),
+            )
+        )
+    return record_format.Manifest(
+        cycle={
+            "slug": cycle.slug,
+            "name_en": cycle.name_en,
+            "name_fr": cycle.name_fr,
+            "currency": cycle.currency,
+            "timezone": cycle.timezone,
+            "voting_start_at": cycle.voting_start_at.isoformat(),
+            "voting_end_at": cycle.voting_end_at.isoformat(),
+        },
+        districts=tuple(
+            {"slug": d.slug, "name_en": d.name_en, "name_fr": d.name_fr, "budget_cents": d.budget_cents}
+            for d in cycle.districts
+        ),
+        projects=tuple(
+            record_format.ProjectSpec(
+                p.id, p.title_en, p.title_fr, p.cost_cents, slugs.get(p.district_id) if p.district_id else None
+            )
+            for p in rows
+        ),
+        budgets=tuple(budgets),
+        config=BallotConfig.from_json(result.ballot_config),
+        log_head=Head.parse(result.log_head),
+        counted=result.counted,
+        software_version=result.software_version,
+        result={
+            "id": result.id,
+            "published_at": result.published_at.isoformat() if result.published_at else None,
+            "corrects": result.corrects_id,
+            "correction_reason": result.correction_reason or None,
+        },
+    )
+
+
+def build_record(session: Session, cycle: Cycle, key) -> bytes:
+    """The signed record zip of ``cycle``'s published result (``key``: :func:`load_signing_key`)."""
+    result = results.current_result(session, cycle)
+    if result is None:
+        raise DomainError(_l("The cycle %(slug)s has no published result: its election record is made once "
+                             "the result is published.", slug=cycle.slug))
+    counts = results.tally_cycle(session, cycle)
+    published = json.loads(result.outcome)["counts"]
+    manifest = _manifest(session, cycle, result, counts)
+    if len(published) != len(counts) or str(voting.log_state(session, cycle).head) != result.log_head:
+        raise DomainError(_l("The ballots no longer give the published result: no record can be made."))
+    files: dict[str, bytes] = {record_format.MANIFEST: manifest.to_bytes()}
+    documents = []
+    for budget, count, stored in zip(manifest.budgets, counts, published, strict=True):
+        election = record_format.budget_election(
+            manifest, budget, (vote.ballot for vote in count.election.votes), count.outcome.selected
+        )
+        recount = record_format.outcome_document(election, count.outcome)
+        if stored["district"] != budget.district or record_format.normalized_outcome(
+            recount
+        ) != record_format.normalized_outcome(stored["outcome"]):
+            raise DomainError(_l("The ballots no longer give the published result: no record can be made."))
+        files[budget.file] = record_format.ballots_file(election)
+        documents.append(record_format.count_document(manifest, budget, election, count.outcome, stored["outcome"]))
+    files[record_format.LOG] = b"".join(record_format.log_line(link) for link in voting.log_links(session, cycle))
+    files[record_format.RESULT] = record_format.result_bytes(manifest, documents)
+    return record_format.write_record(files, key, result.published_at or result.created_at)
+
+
+def cached_record(session: Session, cycle: Cycle, key_path: str, folder: str) -> Path | None:
+    """The record file of the published result, built once per result and kept in ``folder``; None before
+    publication. The key is read only when the file has to be built."""
+    result = results.current_result(session, cycle)
+    if result is None:
+        return None
+    path = Path(folder) / f"{cycle.slug}-result-{result.id}.zip"
+    if path.exists():
+        return path
+    data = build_record(session, cycle, load_signing_key(key_path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".record-", suffix=".zip")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)  # two requests building it at once both write whole files
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,77 @@
+"""The public election record: its page and download after publication only, and the key's fingerprint."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from pb import record_format
+from pb.db import utcnow
+from pb.services import records
+from tests.factories import PICKS, make_published_vote, make_voting_cycle
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user("records-staff@example.org", roles=["staff"])
+
+
+now = pytest.fixture(lambda: utcnow().replace(second=0, microsecond=0), name="now")
+
+
+@pytest.fixture
+def signing_key(app):
+    from pathlib import Path
+
+    private, public = record_format.generate_key()
+    path = Path(app.config["SIGNING_KEY_PATH"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(private)
+    return record_format.load_public_key(public)
+
+
+def test_no_record_before_publication(client, app, session, staff, now, signing_key):
+    cycle, _, during = make_voting_cycle(session, staff, now=now)
+    app.extensions["pb.clock"] = lambda: cycle.voting_end_at + timedelta(hours=1)
+    assert client.get("/cycles/vote-cycle/record.zip").status_code == 404
+    assert client.get("/cycles/vote-cycle/record").status_code == 404
+    assert client.get("/cycles/nope/record.zip").status_code == 404
+
+
+def test_the_record_is_built_once_and_downloaded(client, app, session, staff, now, signing_key, monkeypatch):
+    make_published_vote(session, staff, now, PICKS, ballot_type="approval")
+    built = []
+    real = records.build_record
+    monkeypatch.setattr(records, "build_record", lambda *args: built.append(1) or real(*args))
+    first = client.get("/cycles/vote-cycle/record.zip")
+    assert first.status_code == 200 and first.mimetype == "application/zip"
+    assert "vote-cycle-election-record.zip" in first.headers["Content-Disposition"]
+    files = record_format.read_record(first.data)
+    assert record_format.PUBLIC_KEY in files
+    second = client.get("/cycles/vote-cycle/record.zip")
+    assert second.data == first.data and built == [1]
+    page = client.get("/cycles/vote-cycle/record")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert record_format.fingerprint(signing_key) in text
+    import hashlib
+
+    assert hashlib.sha256(first.data).hexdigest() in text
+    french = client.get("/cycles/vote-cycle/record", headers={"Accept-Language": "fr-CA"})
+    assert "Registre du scrutin" in french.get_data(as_text=True)
+
+
+def test_the_cycle_page_shows_the_key_fingerprint_once_voting_opens(client, app, session, staff, now, signing_key):
+    cycle, _, during = make_voting_cycle(session, staff, now=now)
+    app.extensions["pb.clock"] = lambda: during
+    text = client.get("/cycles/vote-cycle").get_data(as_text=True)
+    assert record_format.fingerprint(signing_key) in text
+
+
+def test_without_a_key_the_cycle_page_shows_no_fingerprint_and_the_record_is_unavailable(
+    client, app, session, staff, now
+):
+    make_published_vote(session, staff, now, PICKS, ballot_type="approval")
+    assert "sign the election record" not in client.get("/cycles/vote-cycle").get_data(as_text=True)
+    assert client.get("/cycles/vote-cycle/record.zip").status_code == 503
