@@ -21,6 +21,7 @@ translations: install
 demo: translations
 	mkdir -p instance
 	$(DEMO_ENV) $(BIN)/pb db upgrade
+	test -f instance/record_signing_key.pem || $(DEMO_ENV) $(BIN)/pb keys generate --out instance
 	$(DEMO_ENV) $(BIN)/pb demo
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C stops it)"
 	$(DEMO_ENV) $(BIN)/pb run --host 127.0.0.1 --port 5000
