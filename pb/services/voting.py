@@ -393,8 +393,10 @@ def _insert_new(session: Session, model, **values) -> bool:
     """
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(model).values(**values).on_conflict_do_nothing()
-    return session.execute(statement).rowcount == 1
+    table = model.__table__
+    # RETURNING says whether a row went in (an INSERT's rowcount is not reliable across drivers).
+    statement = insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    return session.execute(statement).first() is not None
 
 
 def _count_activity(session: Session, cycle: Cycle, channel: Channel, now: datetime) -> None:
