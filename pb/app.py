@@ -224,6 +224,7 @@ def _build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from pb.auth import bp as auth_bp
     from pb.cycles import bp as cycles_bp
     from pb.proposals import bp as proposals_bp
+    from pb.results import bp as results_bp
     from pb.site import bp as site_bp
     from pb.staff import bp as staff_bp
     from pb.voting import bp as voting_bp
@@ -232,6 +233,7 @@ def _build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(cycles_bp)
     app.register_blueprint(proposals_bp)
     app.register_blueprint(voting_bp)
+    app.register_blueprint(results_bp)
     app.register_blueprint(auth_bp, url_prefix="/account")
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(admin_bp, url_prefix="/admin")

@@ -207,3 +207,23 @@ def make_voting_cycle(session: Session, staff: User, *, now, slug: str = "vote-c
     advance(session, cycle, during)
     session.commit()
     return cycle, made, during
+
+
+def cast_votes(session: Session, staff: User, cycle, picks, during, *, district: int = 0, prefix: str = "voter") -> None:
+    """One confirmed account per entry of ``picks`` casts a ballot choosing those projects (approval-like
+    ballots), in district ``district``; committed."""
+    from pb.models import EligibilityBasis
+    from pb.services import eligibility, voting
+    from pb.services.ballot_rules import RawChoices
+
+    for number, chosen in enumerate(picks):
+        user = create_account(session, f"{prefix}{number}@example.org")
+        eligibility.confirm_voter(
+            session, staff, cycle, user, basis=EligibilityBasis.IN_PERSON, district_id=cycle.districts[district].id,
+            note="Lease", birth_date=None, citizen=True, now=during,
+        )
+        voter = eligibility.account_voter(session, cycle, user)
+        voting.cast_ballot(
+            session, cycle, voter, RawChoices(selected=tuple(str(p.id) for p in chosen)), voting.new_nonce(), during
+        )
+    session.commit()
