@@ -210,8 +210,10 @@ def make_voting_cycle(session: Session, staff: User, *, now, slug: str = "vote-c
 
 
 def cast_votes(session: Session, staff: User, cycle, picks, during, *, district: int = 0, prefix: str = "voter") -> None:
-    """One confirmed account per entry of ``picks`` casts a ballot choosing those projects (approval-like
-    ballots), in district ``district``; committed."""
+    """One confirmed account per entry of ``picks`` casts a ballot, in district ``district``; committed.
+
+    An entry is the projects chosen (approval-like ballots) or a :class:`~pb.services.ballot_rules.RawChoices`.
+    """
     from pb.models import EligibilityBasis
     from pb.services import eligibility, voting
     from pb.services.ballot_rules import RawChoices
@@ -223,7 +225,7 @@ def cast_votes(session: Session, staff: User, cycle, picks, during, *, district:
             note="Lease", birth_date=None, citizen=True, now=during,
         )
         voter = eligibility.account_voter(session, cycle, user)
-        voting.cast_ballot(
-            session, cycle, voter, RawChoices(selected=tuple(str(p.id) for p in chosen)), voting.new_nonce(), during
-        )
+        if not isinstance(chosen, RawChoices):
+            chosen = RawChoices(selected=tuple(str(p.id) for p in chosen))
+        voting.cast_ballot(session, cycle, voter, chosen, voting.new_nonce(), during)
     session.commit()

@@ -20,15 +20,11 @@ def staff(make_user):
 
 
 @pytest.fixture
-def now():
+def closed(app, session, staff):
+    """A city-wide approval vote with three ballots, closed; the app's clock is after the close."""
     from pb.db import utcnow
 
-    return utcnow().replace(second=0, microsecond=0)
-
-
-@pytest.fixture
-def closed(app, session, staff, now):
-    """A city-wide approval vote with three ballots, closed; the app's clock is after the close."""
+    now = utcnow().replace(second=0, microsecond=0)
     cycle, projects, during = make_voting_cycle(session, staff, now=now, ballot_type="approval", slug="lakeview")
     cast_votes(session, staff, cycle, [(projects[0], projects[2]), (projects[2],), (projects[0], projects[3])], during)
     after = cycle.voting_end_at + timedelta(hours=1)
@@ -147,5 +143,5 @@ def test_the_french_results_page(client, session, staff, closed):
     page = client.get("/cycles/lakeview/results", headers=FRENCH)
     assert page.status_code == 200
     text = page.text
-    assert "Tour 1 :" in text and "Street lighting (fr)" in text
+    assert "Tour 1\u00a0:" in text and "Street lighting (fr)" in text
     assert "Équité en un coup d’œil" in text
