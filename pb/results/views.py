@@ -7,8 +7,10 @@ not published yet, and the ballot log download is a 404 until then.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
+from babel import Locale
 from babel.numbers import format_decimal, format_percent
 from flask import (
     Response,
@@ -48,11 +50,18 @@ def _cycle_or_404(slug: str) -> Cycle:
     return cycle
 
 
-def _percent(value: Fraction | None) -> str:
-    """A percentage to one decimal place, as the reader's language writes it."""
+def _percent(value: Fraction | None, *, down: bool = False) -> str:
+    """A percentage to one decimal place as the reader's language writes it (``45.3%``, ``45,3 %``).
+
+    ``down`` rounds down, so that a share that is not whole never shows as 100.0%.
+    """
     if value is None:
         return "—"
-    return format_percent(float(value) / 100, format="#,##0.0%", locale=current_locale())
+    locale = Locale.parse(current_locale())
+    pattern = locale.percent_formats[None].pattern
+    last = pattern.rindex("0") + 1
+    tenths = math.floor(Fraction(value) * 10) if down else round(Fraction(value) * 10)
+    return format_percent(tenths / 1000, format=pattern[:last] + ".0" + pattern[last:], locale=locale)
 
 
 def _cents(value: Fraction | int) -> int:

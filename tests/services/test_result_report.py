@@ -169,4 +169,6 @@ def test_the_sentences(app):
         assert "spent on projects they preferred" in explain.not_funded_reason("not_affordable", None, "CAD")
     with app.test_request_context(headers={"Accept-Language": "fr-CA"}):
         sentence = explain.round_sentence(3, "Centre jeunesse", 1234, 40_000_00, 85_000_00, "CAD")
-        assert sentence.startswith("Tour 3\u00a0: Centre jeunesse, 1\u00a0234\u00a0")
+        assert sentence == (
+            "Tour 3\u00a0: Centre jeunesse, 1\u00a0234 appuis, 40\u00a0000,00\u00a0$, financé\u00a0; il reste 85\u00a0000,00\u00a0$."
+        )

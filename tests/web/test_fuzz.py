@@ -162,6 +162,7 @@ def targets(app, client, session, make_cycle):
         "project_id": str(project.id),
         "name": proposal.photo_name,
         "comment_id": str(comment.id),
+        "result_id": "1",
     }
 
     found: list[Target] = []

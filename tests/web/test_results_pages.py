@@ -145,3 +145,45 @@ def test_the_french_results_page(client, session, staff, closed):
     text = page.text
     assert "Tour 1\u00a0:" in text and "Street lighting (fr)" in text
     assert "Équité en un coup d’œil" in text
+
+
+# The results pages' queries: (path, signed in as staff, the most queries it may run). The first view of a
+# result counts the ballots again (the cycle's frozen configuration, projects, ballots, districts) and
+# verifies the ballot log; both are kept per process afterwards.
+RESULT_PAGES = {
+    "public results": ("/cycles/{slug}/results", False, 13),
+    "staff draft": ("/staff/results/{slug}", True, 17)  # and the phase transitions due, recorded,
+}
+
+
+@pytest.mark.parametrize("page", list(RESULT_PAGES))
+def test_results_pages_run_the_same_queries_with_few_or_many_projects_and_ballots(
+    page, app, client, session, staff, log_in, query_counter
+):
+    from pb.db import utcnow
+
+    path, as_staff, budget = RESULT_PAGES[page]
+    now = utcnow().replace(second=0, microsecond=0)
+    many_projects = tuple((f"Project {n}", n % 2 if n % 3 else None, 5_000 + 1_000 * n) for n in range(12))
+    counts = []
+    for slug, projects, voters in (("few", None, 2), ("many", many_projects, 9)):
+        extra = {"projects": projects} if projects else {}
+        cycle, made, during = make_voting_cycle(session, staff, now=now, ballot_type="approval", slug=slug, **extra)
+        north = [p for p in made if p.district_id != cycle.districts[1].id]
+        picks = [tuple(north[n % len(north) : n % len(north) + 2]) for n in range(voters)]
+        cast_votes(session, staff, cycle, picks, during, prefix=slug)
+        after = cycle.voting_end_at + timedelta(hours=1)
+        app.extensions["pb.clock"] = lambda after=after: after
+        draft = results.draft_result(session, staff, cycle, after)
+        if not as_staff:
+            results.publish_result(session, staff, draft, after)
+        session.commit()
+        if as_staff:
+            log_in(staff)
+        with query_counter() as statements:
+            response = client.get(path.format(slug=slug), headers=ENGLISH)
+        assert response.status_code == 200 and "Round 1" in response.text
+        counts.append(statements)
+    few, many = counts
+    assert len(few) == len(many), "\n\n".join(many)
+    assert len(many) <= budget, "\n\n".join(many)
