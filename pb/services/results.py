@@ -8,6 +8,7 @@ voters' :class:`~pb.ballot.Choices` into the tally's ballots and election.
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -526,6 +527,7 @@ class _Analysis:
 
 _ANALYSES: OrderedDict[tuple, _Analysis] = OrderedDict()
 _ANALYSES_KEPT = 8
+_ANALYSES_LOCK = threading.Lock()
 
 
 def _satisfied(election: Election, selected: Iterable[str]) -> int:
@@ -571,10 +573,11 @@ def _equal_shares_detail(outcome: Outcome) -> tuple[dict[str, tuple[Fraction, di
 
 def _analyse(session: Session, cycle: Cycle, result: Result) -> _Analysis:
     key = (cycle.id, result.id, result.log_head, result.created_at, result.outcome)
-    found = _ANALYSES.get(key)
-    if found is not None:
-        _ANALYSES.move_to_end(key)
-        return found
+    with _ANALYSES_LOCK:
+        found = _ANALYSES.get(key)
+        if found is not None:
+            _ANALYSES.move_to_end(key)
+            return found
     config = BallotConfig.from_json(result.ballot_config)
     tie_break = TieBreak.parse(config.tie_break, config.tie_break_seed)
     selected, satisfied, voters, greedy, equal_shares = {}, {}, {}, {}, {}
@@ -592,9 +595,10 @@ def _analyse(session: Session, cycle: Cycle, result: Result) -> _Analysis:
         if count.outcome.rule == "mes" and count.outcome.certificate is not None:
             equal_shares[where] = _equal_shares_detail(count.outcome)
     analysis = _Analysis(selected, satisfied, voters, greedy, equal_shares)
-    _ANALYSES[key] = analysis
-    while len(_ANALYSES) > _ANALYSES_KEPT:
-        _ANALYSES.popitem(last=False)
+    with _ANALYSES_LOCK:
+        _ANALYSES[key] = analysis
+        while len(_ANALYSES) > _ANALYSES_KEPT:
+            _ANALYSES.popitem(last=False)
     return analysis
 
 

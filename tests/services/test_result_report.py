@@ -172,3 +172,24 @@ def test_the_sentences(app):
         assert sentence == (
             "Tour 3\u00a0: Centre jeunesse, 1\u00a0234 appuis, 40\u00a0000,00\u00a0$, financé\u00a0; il reste 85\u00a0000,00\u00a0$."
         )
+
+
+def test_phragmen_reads_like_the_others(session, staff, now):
+    """Phragmén on {A, C}, {C}, {A, D} in North and {B} in South: the report follows the stored outcome, with no
+    Equal Shares details, and counts satisfied voters from the ballots."""
+    import json
+
+    cycle, projects, during = make_voting_cycle(session, staff, now=now, ballot_type="approval", tally_rule="phragmen")
+    a, b, c, d = projects
+    ballots = [(a, c), (c,), (a, d), (b,)]
+    cast_votes(session, staff, cycle, ballots[:3], during)
+    cast_votes(session, staff, cycle, ballots[3:], during, district=1, prefix="south")
+    report = publish(session, staff, cycle)
+    [count] = report.counts
+    [stored] = json.loads(report.result.outcome)["counts"]
+    assert [str(line.project.id) for line in count.funded] == stored["outcome"]["selected"]
+    assert count.equal_shares is None and all(line.equal_shares is None for line in count.projects)
+    funded = {line.project.id for line in count.funded}
+    [row] = report.fairness.rows
+    assert row.satisfied == sum(1 for ballot in ballots if funded & {p.id for p in ballot})
+    assert row.spent_cents == sum(line.cost_cents for line in count.funded)

@@ -187,3 +187,13 @@ def test_results_pages_run_the_same_queries_with_few_or_many_projects_and_ballot
     few, many = counts
     assert len(few) == len(many), "\n\n".join(many)
     assert len(many) <= budget, "\n\n".join(many)
+
+
+def test_the_election_record_is_linked_only_when_its_download_exists(app, client, session, staff, closed, monkeypatch):
+    cycle, projects, after = closed
+    _publish(session, staff, cycle, after)
+    assert "Download the signed election record" not in client.get("/cycles/lakeview/results", headers=ENGLISH).text
+    monkeypatch.setattr(app, "_got_first_request", False)  # the records blueprint's route, as it will be
+    app.add_url_rule("/cycles/<slug>/record.zip", endpoint="records.download_record", view_func=lambda slug: "")
+    page = client.get("/cycles/lakeview/results", headers=ENGLISH).text
+    assert "/cycles/lakeview/record.zip" in page and "Download the signed election record" in page
