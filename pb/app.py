@@ -209,7 +209,7 @@ def _build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=settings["PROXY_COUNT"], x_proto=settings["PROXY_COUNT"]
         )
 
-    from pb import errors, extensions, i18n, security
+    from pb import errors, extensions, fragments, i18n, security
 
     # ``pb db upgrade`` passes CHECK_DATABASE=False: it is what brings an old or empty database up to date.
     _open_database(app, check=settings.get("CHECK_DATABASE", True))
@@ -218,12 +218,15 @@ def _build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     extensions.init_limiter(app)
     security.init_security(app)
     i18n.init_i18n(app, str(PROJECT_ROOT / "translations"))
+    fragments.init_fragments(app)
     errors.init_errors(app)
 
     from pb.admin import bp as admin_bp
     from pb.auth import bp as auth_bp
     from pb.cycles import bp as cycles_bp
+    from pb.opendata import bp as opendata_bp
     from pb.proposals import bp as proposals_bp
+    from pb.registry import bp as registry_bp
     from pb.results import bp as results_bp
     from pb.site import bp as site_bp
     from pb.staff import bp as staff_bp
@@ -234,10 +237,13 @@ def _build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(proposals_bp)
     app.register_blueprint(voting_bp)
     app.register_blueprint(results_bp)
+    app.register_blueprint(opendata_bp)
+    app.register_blueprint(registry_bp)
     app.register_blueprint(auth_bp, url_prefix="/account")
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(__import__("pb.review", fromlist=["bp"]).bp, url_prefix="/review")
+    app.register_blueprint(__import__("pb.voters", fromlist=["bp"]).bp, url_prefix="/staff/voting")
     if settings["ENV"] == "development":
         _deliver_mail_from_a_thread(app)
     return app

@@ -42,6 +42,8 @@ SUBJECT_LABELS = {
     "comment": _l("Comment"),
     "review": _l("Review"),
     "project": _l("Ballot project"),
+    "voter_code_batch": _l("Batch of voter codes"),
+    "voter": _l("Voter"),
 }
 
 # In the order the cycle form shows them; keys not listed come after, by name.

@@ -99,6 +99,38 @@ def create_admin(email: str, display_name: str, password: str) -> None:
     click.echo(f"{user.email} is an admin")
 
 
+@cli.command("simulate")
+@click.option("--cycle", "slug", required=True, help="The cycle whose voting is open now.")
+@click.option("--ballots", type=click.IntRange(1, 200_000), default=1_000, show_default=True)
+@click.option("--seed", type=int, default=2025, show_default=True, help="The same seed gives the same ballots.")
+@click.option("--staff", "staff_email", required=True, help="The staff account that makes the voters' code batches.")
+@with_appcontext
+def simulate(slug: str, ballots: int, seed: int, staff_email: str) -> None:
+    """Cast realistic random ballots through the services (for demos and load tests; never in production)."""
+    from pb.extensions import db_session
+    from pb.services.accounts import find_user_by_email
+    from pb.services.cycles import get_cycle
+    from pb.services.errors import DomainError
+    from pb.simulate import simulate_votes
+
+    if current_app.config["ENV"] == "production":
+        raise click.ClickException("simulated ballots would count: it never runs in production (set PB_ENV)")
+    session = db_session()
+    cycle = get_cycle(session, slug)
+    if cycle is None:
+        raise click.ClickException(f"no cycle {slug!r}")
+    staff = find_user_by_email(session, staff_email)
+    if staff is None:
+        raise click.ClickException(f"no account {staff_email!r}")
+    try:
+        done = simulate_votes(session, staff, cycle, ballots, current_app.extensions["pb.clock"](), seed=seed)
+        session.commit()
+    except DomainError as error:
+        session.rollback()
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{done.cast} ballots cast in {slug}; {done.abstained} simulated voters abstained")
+
+
 @cli.command("demo")
 @click.option(
     "--codes-file",

@@ -123,6 +123,9 @@ SETTINGS: tuple[Setting, ...] = (
     # Wrong voter codes (right ones cost nothing): per visitor address, and per code prefix from any address.
     Setting("limits", "voter_code_rate_limit", _text, "10 per minute; 60 per hour"),
     Setting("limits", "voter_code_prefix_rate_limit", _text, "20 per hour"),
+    # Voter registry checks that find no match: per visitor address, and per account from any address.
+    Setting("limits", "registry_rate_limit", _text, "10 per minute; 30 per hour"),
+    Setting("limits", "registry_account_rate_limit", _text, "5 per hour; 10 per day"),
     # Residents; "staff" is any account holding a role besides resident (staff, auditor, admin).
     Setting("sessions", "session_idle_minutes", _positive_integer, 120),
     Setting("sessions", "session_lifetime_hours", _positive_integer, 30 * 24),

@@ -14,6 +14,7 @@ from pb.ballot import BallotConfig
 from pb.db import utcnow
 from pb.demo_deliberation import load_ballot_projects, load_discussion
 from pb.demo_proposals import LAKEVIEW_2026, NORTHGATE_YOUTH, load_proposals
+from pb.demo_results import load_past_vote
 from pb.demo_review import load_reviews
 from pb.demo_voting import load_voting
 from pb.models import BallotType, Role, User
@@ -162,7 +163,8 @@ def load_demo(session: Session, secret_key: str) -> list[tuple[str, str, str]]:
                 # Counted with the defaults: most support first, the cheaper project first in a tie.
                 ballot=BallotConfig(BallotType.APPROVAL, max_projects=5, allow_revision=False),
             ),
-            now=now,
+            # Made while its review ran, so that its vote can be simulated in its own voting window.
+            now=at(start + 61),
         )
 
     if get_cycle(session, "northgate-youth-2026") is None:
@@ -213,5 +215,7 @@ def load_demo(session: Session, secret_key: str) -> list[tuple[str, str, str]]:
     load_ballot_projects(session, lakeview, staff, now)
     # In voting now: a knapsack and a ranked cycle, the resident confirmed as a voter, a few ballots cast.
     load_voting(session, admin, staff, users["resident"], CATEGORIES, DISTRICTS, TIMEZONE, now)
+    # Finished: 2,000 simulated ballots, counted and published.
+    load_past_vote(session, staff, get_cycle(session, "lakeview-2025"))
     session.flush()
     return [(role, email, password) for role, email, password, _name in DEMO_ACCOUNTS]

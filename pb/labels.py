@@ -90,6 +90,11 @@ ACTION_LABELS = {
     "project.confirmed": _l("Confirmed a ballot project"),
     "result.drafted": _l("Counted the ballots (a draft result)"),
     "result.published": _l("Published a result"),
+    "voter_codes.create_batch": _l("Generated a batch of voter codes"),
+    "voter_codes.void_batch": _l("Voided a batch of voter codes"),
+    "voter.confirm": _l("Confirmed a voter"),
+    "voter.revoke": _l("Revoked a voter's confirmation"),
+    "ballot.void": _l("Voided a misused ballot"),
 }
 
 

@@ -48,6 +48,17 @@ def fast_password_hashing():
     passwords._hasher = production_hasher
 
 
+@pytest.fixture(autouse=True, scope="session")
+def small_demo_vote():
+    """The demo's finished vote has 2,000 simulated ballots; tests need its shape, not its size."""
+    from pb import demo_results
+
+    full = demo_results.PAST_BALLOTS
+    demo_results.PAST_BALLOTS = 60
+    yield
+    demo_results.PAST_BALLOTS = full
+
+
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
 
 

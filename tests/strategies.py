@@ -280,3 +280,43 @@ def typed_codes(draw, code: str | None = None) -> tuple[str, str]:
         parts.append(character.lower() if draw(st.booleans()) else character)
         parts.append(draw(separators))
     return code, "".join(parts)
+
+
+# --- Voter registry identities (pb.registry_identity) --------------------------------------------
+
+# Letters with the accents names in Québec and Canada carry, and the plain letters they fold to.
+_ACCENTED = {"e": "éèêëÉÈÊË", "a": "àâäÀÂÄ", "c": "çÇ", "i": "îïÎÏ", "o": "ôöÔÖ", "u": "ùûüÙÛÜ", "y": "ÿŸ"}
+
+
+def plain_names() -> st.SearchStrategy[str]:
+    """A name in its canonical form: lowercase ASCII letters, as :func:`pb.registry_identity.name_key` gives."""
+    return st.text("abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=20)
+
+
+@st.composite
+def written_names(draw, name: str | None = None) -> tuple[str, str]:
+    """``(canonical, written)``: a canonical name and one way a person or a file may write it, with any
+    case, accents, and spaces, hyphens or apostrophes between and around its letters."""
+    if name is None:
+        name = draw(plain_names())
+    separators = st.text(" -'’\u2011\u00a0", max_size=2)
+    parts = [draw(separators)]
+    for letter in name:
+        choices = [letter, letter.upper(), *_ACCENTED.get(letter, "")]
+        parts.append(draw(st.sampled_from(choices)))
+        parts.append(draw(separators))
+    return name, "".join(parts)
+
+
+_POSTAL_FIRST = "ABCEGHJKLMNPRSTVXY"
+_POSTAL_OTHER = "ABCEGHJKLMNPRSTVWXYZ"
+
+
+@st.composite
+def postal_codes(draw) -> str:
+    """A valid Canadian postal code, compact and in capitals: ``H2X1Y4``."""
+    digits = st.sampled_from("0123456789")
+    return "".join(
+        [draw(st.sampled_from(_POSTAL_FIRST)), draw(digits), draw(st.sampled_from(_POSTAL_OTHER)), draw(digits),
+         draw(st.sampled_from(_POSTAL_OTHER)), draw(digits)]
+    )

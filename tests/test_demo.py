@@ -216,3 +216,28 @@ def test_demo_decided_proposals_have_their_confirmed_reviews(session):
     load_demo(session, "secret")
     session.commit()
     assert count(session, Review) == decided
+
+
+def test_the_finished_demo_cycle_has_simulated_ballots_and_a_published_result(session):
+    import json
+
+    from pb import demo_results
+    from pb.models import Ballot, BallotStatus
+    from pb.services import results
+
+    load_demo(session, "secret")
+    session.commit()
+    past = get_cycle(session, "lakeview-2025")
+    result = results.current_result(session, past)
+    assert result is not None and result.counted == demo_results.PAST_BALLOTS  # tests run a small vote
+    counted = session.scalar(
+        select(func.count()).select_from(Ballot).where(Ballot.cycle_id == past.id, Ballot.status == BallotStatus.COUNTED)
+    )
+    assert counted == result.counted and voting.verify_log(session, past).intact
+    [count] = json.loads(result.outcome)["counts"]
+    assert count["outcome"]["selected"] and count["outcome"]["rule"] == "greedy"
+    # Simulated preferences are not uniform: the most supported project has far more votes than the least.
+    supporters = sorted(r["supporters"] for r in count["outcome"]["rounds"])
+    assert supporters[-1] > 2 * max(1, supporters[0])
+    load_demo(session, "secret")  # again: nothing simulated twice
+    assert results.current_result(session, past) == result

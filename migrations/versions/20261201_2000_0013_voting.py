@@ -1,7 +1,7 @@
 """voting: voter codes, confirmed voters, participation, ballots and the ballot log
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-01 20:00:00
 
 Three stores with no join key (see pb/models/voting.py): the voter roll (``voter_code_batches``,
@@ -20,7 +20,7 @@ import pb.db
 
 
 revision = '0013'
-down_revision = '0011'
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

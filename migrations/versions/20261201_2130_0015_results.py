@@ -1,7 +1,7 @@
 """results: a cycle's counted results, drafted by staff after voting closes, then published for good
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-01 21:30:00
 
 A result keeps the frozen ballot configuration, the sealed ballot log's head, the software version
@@ -15,7 +15,7 @@ import pb.db
 
 
 revision = '0015'
-down_revision = '0013'
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import abort, render_template
 
 from pb.cycles import bp
@@ -9,12 +11,27 @@ from pb.explain import ballot_explanation, rule_explanation, tie_break_explanati
 from pb.extensions import db_session
 from pb.i18n import current_locale
 from pb.labels import PHASE_NAMES, datetime_pattern
+from pb.models import Cycle
 from pb.services import voting
 from pb.services.cycles import get_cycle, list_cycles_page
 from pb.services.transitions import advance_if_due
 from pb.web import page_number, request_now
 
 PAGE_SIZE = 20
+
+
+def _cycle_key(kind: str, now: datetime, locale: str):
+    """Everything a cycle's card or page shows: the cycle as of its version (its districts and categories
+    change with it), its early closures, which phase is running or next at ``now``, and the language
+    (see ``pb.fragments``). Nothing on them depends on who is looking."""
+
+    def key(cycle: Cycle) -> tuple:
+        state = cycle.phase_state(now)
+        closures = tuple(sorted((c.phase.value, c.closed_at) for c in cycle.closures))
+        upcoming = state.upcoming.phase if state.upcoming else None
+        return (kind, cycle.id, cycle.version, locale, closures, state.current, upcoming)
+
+    return key
 
 
 def _render_list(template: str, past: bool):
@@ -24,6 +41,7 @@ def _render_list(template: str, past: bool):
         abort(404)
     return render_template(
         template,
+        card_key=_cycle_key("cycle-card", now, current_locale()),
         page=page,
         now=now,
         phase_names=PHASE_NAMES,
@@ -39,6 +57,15 @@ def list_cycles():
 @bp.get("/archive")
 def list_past_cycles():
     return _render_list("cycles/list_past_cycles.html", past=True)
+
+
+def _with_ballots(key, ballots: voting.LogState | None):
+    """The ballot count and the log's head change with every ballot: part of the kept page's key."""
+
+    def extended(cycle: Cycle) -> tuple:
+        return (*key(cycle), (str(ballots.head), ballots.counted, ballots.closed) if ballots else None)
+
+    return extended
 
 
 @bp.get("/cycles/<slug>")
@@ -60,7 +87,9 @@ def show_cycle(slug: str):
         now=now,
         phase_names=PHASE_NAMES,
         dt_format=datetime_pattern(current_locale()),
-        ballot_lines=ballot_explanation(cycle),
-        rule_text=rule_explanation(cycle),
-        tie_break_text=tie_break_explanation(cycle),
+        page_key=_with_ballots(_cycle_key("cycle-page", now, current_locale()), ballots),
+        # Called by the template only when the page is not kept already.
+        ballot_explanation=ballot_explanation,
+        rule_explanation=rule_explanation,
+        tie_break_explanation=tie_break_explanation,
     )

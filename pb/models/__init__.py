@@ -20,6 +20,7 @@ from pb.models.proposal import (
     ProposalStatusChange,
     ProposalTranslation,
 )
+from pb.models.registry import VoterRegistryEntry, VoterRegistryImport
 from pb.models.result import Result, ResultStatus
 from pb.models.review import BallotProject, Feasibility, Review, ReviewAssignment, ballot_project_proposals
 from pb.models.user import Role, RoleGrant, User
@@ -51,6 +52,8 @@ __all__ = [
     "VoterCode",
     "VoterCodeBatch",
     "VoterEligibility",
+    "VoterRegistryEntry",
+    "VoterRegistryImport",
     "VotingActivity",
     "VotingKey",
     "AuditLogEntry",

@@ -32,7 +32,11 @@ LANGUAGES = ("en", "fr")
 class Proposal(Base):
     __tablename__ = "proposals"
     __table_args__ = (
-        Index("ix_proposals_cycle_status", "cycle_id", "status"),
+        # The list's filter, count and random order read only this index (ids, no wide rows).
+        Index("ix_proposals_cycle_status_id", "cycle_id", "status", "id"),
+        # "Most supported" and "most commented": the first page is the index's last entries.
+        Index("ix_proposals_cycle_supports", "cycle_id", "support_count", "id"),
+        Index("ix_proposals_cycle_comments", "cycle_id", "comment_count", "id"),
         Index("ix_proposals_cycle_submitted", "cycle_id", "submitted_at"),
     )
 

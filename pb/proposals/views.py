@@ -53,8 +53,8 @@ PAGE_SIZE = 20
 SHUFFLE_KEY = "pb_shuffle"
 
 
-def _cycle_or_404(slug: str) -> Cycle:
-    cycle = get_cycle(db_session(), slug)
+def _cycle_or_404(slug: str, *, categories: bool = True) -> Cycle:
+    cycle = get_cycle(db_session(), slug, categories=categories)
     if cycle is None:
         abort(404)
     return cycle
@@ -137,8 +137,30 @@ def _render_list(cycle: Cycle, *, mine: bool):
         abort(404)
     now = request_now()
     arguments = {k: v for k, v in request.args.items() if k != "page" and v}
+
+    def card_key(proposal: Proposal) -> tuple:
+        """Everything a card shows: the proposal as of its version, its counters, the cycle's district and
+        category names as of its version, the language, and whether the viewer may read it if hidden."""
+        reader = permissions.can_read_hidden(current_user, proposal) if proposal.is_hidden else None
+        return (
+            "proposal-card",
+            cycle.id,
+            cycle.version,
+            proposal.id,
+            proposal.version,
+            proposal.support_count,
+            proposal.comment_count,
+            locale,
+            reader,
+        )
+
+    # The search form shows the request's filters (and their errors): the same HTML for the same filters.
+    shown = sorted((k, v) for k, v in request.args.items(multi=True) if k != "page")
+    filters_key = ("proposal-filters", cycle.id, cycle.version, locale, mine, *shown)
     return render_template(
         "proposals/list_proposals.html",
+        card_key=card_key,
+        filters_key=filters_key,
         cycle=cycle,
         page=page,
         form=form,
@@ -167,7 +189,7 @@ def my_proposals(slug: str):
 
 @bp.get("/cycles/<slug>/proposals/<int:proposal_id>")
 def show_proposal(slug: str, proposal_id: int):
-    cycle = _cycle_or_404(slug)
+    cycle = _cycle_or_404(slug, categories=False)  # the page names the proposal's category only
     proposal = _proposal_or_404(cycle, proposal_id)
     now = request_now()
     return render_template(

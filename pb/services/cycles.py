@@ -633,16 +633,15 @@ _LISTED = (joinedload(Cycle.closures), joinedload(Cycle.districts))
 
 
 @cache
-def _cycle_by_slug() -> Select:
-    return (
-        select(Cycle)
-        .where(Cycle.slug == bindparam("slug"))
-        .options(*_LISTED, selectinload(Cycle.categories))
-    )
+def _cycle_by_slug(categories: bool) -> Select:
+    options = (*_LISTED, selectinload(Cycle.categories)) if categories else _LISTED
+    return select(Cycle).where(Cycle.slug == bindparam("slug")).options(*options)
 
 
-def get_cycle(session: Session, slug: str) -> Cycle | None:
-    return session.scalars(_cycle_by_slug(), {"slug": slug}).unique().one_or_none()
+def get_cycle(session: Session, slug: str, *, categories: bool = True) -> Cycle | None:
+    """The cycle with its districts and closures, and its categories unless the page shows none of them
+    (a second query; loaded later on first use if needed)."""
+    return session.scalars(_cycle_by_slug(categories), {"slug": slug}).unique().one_or_none()
 
 
 def list_cycles(session: Session) -> list[Cycle]:
@@ -684,7 +683,7 @@ def _list_page(past: bool) -> Select:
     return (
         select(Cycle, *_list_counts())
         .where(finished if past else ~finished)
-        .options(*_LISTED)
+        .options(joinedload(Cycle.closures))  # a card shows the phase, not the districts
         .order_by(*order)
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))

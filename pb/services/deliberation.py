@@ -16,7 +16,8 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from pb import permissions
 from pb.models import LANGUAGES, Comment, Flag, Follow, Proposal, Support, User
@@ -243,20 +244,22 @@ class Deliberation:
 def load_deliberation(session: Session, proposal: Proposal, viewer: User | None) -> Deliberation:
     """The comments with their replies and authors, and the viewer's supports, follows and flags.
 
-    A fixed number of queries whatever the number of comments: two for the thread, two for a
-    signed-in viewer, one more for staff.
+    A fixed number of queries whatever the number of comments: one for the thread (comments and
+    replies with their authors, put together here), two for a signed-in viewer, one more for staff.
     """
-    comments = list(
-        session.scalars(
-            select(Comment)
-            .where(Comment.proposal_id == proposal.id, Comment.parent_id.is_(None))
-            .order_by(Comment.created_at, Comment.id)
-            .options(
-                joinedload(Comment.author),
-                selectinload(Comment.replies).joinedload(Comment.author),
-            )
-        )
-    )
+    thread = session.scalars(
+        select(Comment)
+        .where(Comment.proposal_id == proposal.id)
+        .order_by(Comment.created_at, Comment.id)
+        .options(joinedload(Comment.author))
+    ).all()
+    replies: dict[int, list[Comment]] = {}
+    for comment in thread:
+        if comment.parent_id is not None:
+            replies.setdefault(comment.parent_id, []).append(comment)
+    comments = [comment for comment in thread if comment.parent_id is None]
+    for comment in comments:  # as ``Comment.replies`` orders them: by id
+        set_committed_value(comment, "replies", sorted(replies.get(comment.id, ()), key=lambda r: r.id))
     result = Deliberation(comments=comments)
     if viewer is None or not getattr(viewer, "is_authenticated", False):
         return result

@@ -162,8 +162,12 @@ def get_batch(session: Session, cycle: Cycle, batch_id: int) -> VoterCodeBatch |
     )
 
 
-def code_voter(session: Session, cycle: Cycle, text: str) -> Voter:
-    """The voter a typed code stands for; a wrong, void or other cycle's code is refused (one message)."""
+def code_voter(session: Session, cycle: Cycle, text: str, *, withdrawn_too: bool = False) -> Voter:
+    """The voter a typed code stands for; a wrong, void or other cycle's code is refused (one message).
+
+    ``withdrawn_too``: staff voiding a misused ballot find a code of a voided batch as well (its
+    ballot, cast before the batch was voided, still counts until they void it).
+    """
     code = voter_codes.normalize(text) if isinstance(text, str) else None
     wrong = DomainError(
         _l("This code is not valid for this vote. Check each character, or ask the staff who gave it to you."),
@@ -178,7 +182,7 @@ def code_voter(session: Session, cycle: Cycle, text: str) -> Voter:
     ).first()
     if row is None or row.VoterCodeBatch.cycle_id != cycle.id:
         raise wrong
-    if row.VoterCodeBatch.is_void or row.VoterCode.voided:
+    if (row.VoterCodeBatch.is_void or row.VoterCode.voided) and not withdrawn_too:
         raise DomainError(_l("This code was withdrawn by the city. Ask staff for a new one."), field="code")
     return Voter(f"code:{row.VoterCode.id}", row.VoterCodeBatch.district_id, code_id=row.VoterCode.id)
 
@@ -289,20 +293,31 @@ def revoke_voter(session: Session, actor: User, eligibility: VoterEligibility, r
     )
 
 
-def account_voter(session: Session, cycle: Cycle, user: User) -> Voter | None:
-    """The voter a signed-in account is in ``cycle``, or None when it is not a confirmed voter."""
+def account_voter(session: Session, cycle: Cycle, user: User, *, revoked_too: bool = False) -> Voter | None:
+    """The voter a signed-in account is in ``cycle``, or None when it is not a confirmed voter.
+
+    ``revoked_too``: staff voiding a misused ballot find an account revoked since it voted as well.
+    """
     if not cycle.vote_with_accounts or not getattr(user, "is_authenticated", False):
         return None
-    row = session.scalar(
-        select(VoterEligibility).where(
-            VoterEligibility.cycle_id == cycle.id,
-            VoterEligibility.user_id == user.id,
-            VoterEligibility.revoked_at.is_(None),
-        )
+    statement = select(VoterEligibility).where(
+        VoterEligibility.cycle_id == cycle.id, VoterEligibility.user_id == user.id
     )
+    if not revoked_too:
+        statement = statement.where(VoterEligibility.revoked_at.is_(None))
+    row = session.scalar(statement)
     if row is None:
         return None
     return Voter(f"account:{user.id}", row.district_id, user=user)
+
+
+def get_voter(session: Session, cycle: Cycle, eligibility_id: int) -> VoterEligibility | None:
+    """One confirmation of ``cycle`` by its id (for the staff page that revokes it)."""
+    return session.scalar(
+        select(VoterEligibility)
+        .where(VoterEligibility.cycle_id == cycle.id, VoterEligibility.id == eligibility_id)
+        .options(joinedload(VoterEligibility.user))
+    )
 
 
 def list_voters(session: Session, cycle: Cycle) -> list[VoterEligibility]:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Select, cast, func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from pb import permissions
 from pb.models import (
@@ -323,18 +323,23 @@ def add_translation(
 
 
 def get_proposal(session: Session, cycle: Cycle, proposal_id: int) -> Proposal | None:
-    """The proposal of this cycle with what its page shows, loaded in a fixed number of queries."""
-    return session.scalar(
-        select(Proposal)
-        .where(Proposal.cycle_id == cycle.id, Proposal.id == proposal_id)
-        .options(
-            joinedload(Proposal.author),
-            joinedload(Proposal.category),
-            joinedload(Proposal.district),
-            joinedload(Proposal.merged_into),
-            selectinload(Proposal.translations),
-            selectinload(Proposal.history).joinedload(ProposalStatusChange.actor),
+    """The proposal of this cycle with what its page shows, in two queries: the proposal with its
+    translation (one at most) and the rows it names, then its history."""
+    return (
+        session.scalars(
+            select(Proposal)
+            .where(Proposal.cycle_id == cycle.id, Proposal.id == proposal_id)
+            .options(
+                joinedload(Proposal.author),
+                joinedload(Proposal.category),
+                joinedload(Proposal.district),
+                joinedload(Proposal.merged_into),
+                joinedload(Proposal.translations),
+                selectinload(Proposal.history).joinedload(ProposalStatusChange.actor),
+            )
         )
+        .unique()
+        .one_or_none()
     )
 
 
@@ -429,31 +434,44 @@ def list_proposals(
     per_page: int,
     seed: int,
 ) -> ProposalPage | None:
-    """One page of the cycle's proposals (None past the last page); two queries whatever the page holds."""
+    """One page of the cycle's proposals (None past the last page); two queries whatever the page holds.
+
+    The first query orders and cuts the list on narrow columns only (the ids, with the count as a
+    sub-query evaluated once): on PostgreSQL both are index-only scans of ``ix_proposals_cycle_status_id``
+    (or a walk down ``ix_proposals_cycle_supports``/``..._comments`` for those sorts), whatever the
+    size of the rows. The second loads the page's rows, and only them, by primary key.
+    """
     statement = _filtered(cycle, viewer, filters)
-    total = session.scalar(statement.with_only_columns(func.count(Proposal.id)).order_by(None))
-    page = ProposalPage([], total, number, per_page, filters)
-    if number > page.pages:
-        return None
+    total = statement.with_only_columns(func.count(Proposal.id)).order_by(None).scalar_subquery()
     order = {
         "random": (_random_order(seed), Proposal.id),
         "supported": (Proposal.support_count.desc(), Proposal.id.desc()),
         "newest": (func.coalesce(Proposal.submitted_at, Proposal.created_at).desc(), Proposal.id.desc()),
         "commented": (Proposal.comment_count.desc(), Proposal.id.desc()),
     }[filters.sort if filters.sort in SORTS else DEFAULT_SORT]
-    page.items = list(
-        session.scalars(
-            statement.order_by(*order)
-            .offset((number - 1) * per_page)
-            .limit(per_page)
-            .options(
-                joinedload(Proposal.author),
-                joinedload(Proposal.category),
-                joinedload(Proposal.district),
-            )
+    rows = session.execute(
+        statement.with_only_columns(Proposal.id, total)
+        .order_by(*order)
+        .offset((number - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    if not rows:  # an empty list, or past its end
+        return ProposalPage([], 0, number, per_page, filters) if number == 1 else None
+    ids = [row[0] for row in rows]
+    # A card names its district and category: the cycle's, in the session already (the cycle page
+    # loads them with the cycle), so the many-to-one attributes resolve without a query or a join.
+    # The long texts a card does not show stay in the database.
+    cycle.districts, cycle.categories  # noqa: B018
+    loaded = {
+        proposal.id: proposal
+        for proposal in session.scalars(
+            select(Proposal)
+            .where(Proposal.id.in_(ids))
+            .options(defer(Proposal.description), defer(Proposal.search_text))
         )
-    )
-    return page
+    }
+    items = [loaded[i] for i in ids if i in loaded]  # a row deleted in between is left out
+    return ProposalPage(items, rows[0][1], number, per_page, filters)
 
 
 def status_choices() -> tuple[str, ...]:

@@ -28,7 +28,8 @@ from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 
 from pb import hashchain
@@ -61,7 +62,8 @@ from pb.voter_codes import derive_key
 VOTING_KEY_INFO = "pb.voting_key"
 # The ballot log's hashes are keyed with this published constant: anyone can recompute them.
 BALLOT_LOG_KEY = b"pb ballot log v1"
-RECEIPT_LENGTH = 16  # hexadecimal digits: 64 bits
+RECEIPT_LENGTH = 16
+_CONFIG_MEMO, _PROJECTS_MEMO = "pb.voting.config", "pb.voting.projects"  # hexadecimal digits: 64 bits
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _RECEIPT_TYPED = re.compile(r"[^0-9a-f]")
 
@@ -177,7 +179,15 @@ ON_ENTER[Phase.RESULTS].append(_seal_on_results)
 
 
 def ballot_projects(session: Session, cycle: Cycle, district_id: int | None) -> list[BallotProject]:
-    """The confirmed projects a voter of ``district_id`` may choose: that district's and city-wide ones."""
+    """The confirmed projects a voter of ``district_id`` may choose: that district's and city-wide ones.
+
+    Once voting has opened the list is frozen, so a session reads it once (the ballot page and the
+    cast of one request, or a simulation's thousands of casts, share it).
+    """
+    frozen = cycle.entered_phase in (Phase.VOTING, Phase.RESULTS)
+    memo = session.info.setdefault(_PROJECTS_MEMO, {}) if frozen else {}
+    if (cycle.id, district_id) in memo:
+        return memo[cycle.id, district_id]
     statement = select(BallotProject).where(
         BallotProject.cycle_id == cycle.id, BallotProject.confirmed_at.is_not(None)
     )
@@ -187,13 +197,15 @@ def ballot_projects(session: Session, cycle: Cycle, district_id: int | None) -> 
         )
     elif cycle.has_district_budgets:
         statement = statement.where(BallotProject.district_id.is_(None))
-    return list(
+    projects = list(
         session.scalars(
             statement.order_by(BallotProject.position, BallotProject.id).options(
                 joinedload(BallotProject.district), joinedload(BallotProject.category)
             )
         )
     )
+    memo[cycle.id, district_id] = projects
+    return projects
 
 
 def ballot_budget(cycle: Cycle, district_id: int | None) -> int:
@@ -205,11 +217,14 @@ def ballot_budget(cycle: Cycle, district_id: int | None) -> int:
 
 
 def ballot_config(session: Session, cycle: Cycle, now: datetime) -> BallotConfig:
-    """The configuration voting opened with (recording the opening first when it is due)."""
+    """The configuration voting opened with (recording the opening first when it is due); frozen, so a
+    session reads it once."""
     advance_if_due(session, cycle, now)
-    config = frozen_ballot_config(session, cycle)
+    memo = session.info.setdefault(_CONFIG_MEMO, {})
+    config = memo.get(cycle.id) or frozen_ballot_config(session, cycle)
     if config is None:
         raise DomainError(_l("Voting has not opened yet for this cycle."))
+    memo[cycle.id] = config
     return config
 
 
@@ -263,10 +278,7 @@ def cast_ballot(
 
     # 1. The nonce: a repeated or replayed submission gets the first one's receipt and writes nothing.
     digest = _keyed(voting_key(session, "ballot nonces"), f"{cycle.id}|{voter.ref}|{nonce}")
-    try:
-        with session.begin_nested():
-            session.add(BallotNonce(digest=digest, cycle_id=cycle.id))
-    except IntegrityError:
+    if not _insert_new(session, BallotNonce, digest=digest, cycle_id=cycle.id, receipt=None):
         receipt = session.scalar(select(BallotNonce.receipt).where(BallotNonce.digest == digest))
         if receipt is None:
             raise DomainError(
@@ -283,24 +295,22 @@ def cast_ballot(
 
     # 3. Participation: the unique (cycle, voter) constraint lets one ballot in per voter.
     replacing = False
-    try:
-        with session.begin_nested():
-            session.add(
-                Participation(
-                    id=secrets.token_hex(16),
-                    cycle_id=cycle.id,
-                    voter=voter.ref,
-                    channel=channel,
-                    district_id=voter.district_id,
-                    voted_on=now.date(),
-                )
-            )
-    except IntegrityError:
+    if not _insert_new(
+        session,
+        Participation,
+        id=secrets.token_hex(16),
+        cycle_id=cycle.id,
+        voter=voter.ref,
+        channel=channel,
+        district_id=voter.district_id,
+        voted_on=now.date(),
+        confirmation_pending=False,
+    ):
         previous = session.scalar(
             select(Participation).where(Participation.cycle_id == cycle.id, Participation.voter == voter.ref)
         )
         if previous is None:  # pragma: no cover - the row that conflicted is committed
-            raise
+            raise RuntimeError("a participation conflicted with no row")
         if previous.channel is not channel:
             raise DomainError(_l("A paper ballot was already counted for you; it is the one that counts.")) from None
         if not config.allow_revision:
@@ -374,6 +384,19 @@ def cast_ballot(
     return Cast(receipt, replaced=replacing)
 
 
+def _insert_new(session: Session, model, **values) -> bool:
+    """Insert a row unless its unique key is taken (then nothing, and False), in one statement.
+
+    ``INSERT ... ON CONFLICT DO NOTHING``: under a concurrent insert of the same key, PostgreSQL waits
+    for the other transaction and then does nothing, so the caller reads the row it committed; no
+    savepoint round trips, and the transaction stays usable.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(model).values(**values).on_conflict_do_nothing()
+    return session.execute(statement).rowcount == 1
+
+
 def _count_activity(session: Session, cycle: Cycle, channel: Channel, now: datetime) -> None:
     """One more ballot in this hour's count (the row is made once; its unique key settles a race)."""
     hour = now.replace(minute=0, second=0, microsecond=0)
@@ -385,10 +408,7 @@ def _count_activity(session: Session, cycle: Cycle, channel: Channel, now: datet
     )
     if session.execute(bump).rowcount:
         return
-    try:
-        with session.begin_nested():
-            session.add(VotingActivity(cycle_id=cycle.id, hour=hour, channel=channel, ballots=1))
-    except IntegrityError:
+    if not _insert_new(session, VotingActivity, cycle_id=cycle.id, hour=hour, channel=channel, ballots=1):
         session.execute(bump)
 
 

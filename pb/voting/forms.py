@@ -21,7 +21,7 @@ class CodeForm(PbForm):
 class BallotForm(PbForm):
     """What every ballot submission carries besides the choices: the form's one-time nonce."""
 
-    nonce = HiddenField()
+    nonce = HiddenField(validators=[text_length(64)])
 
 
 class ReceiptForm(PbForm):

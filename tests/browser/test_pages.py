@@ -198,6 +198,28 @@ def review_page(site: Site) -> str:
     return site.url_for("review.review_proposal", slug=proposal.cycle.slug, proposal_id=proposal.id)
 
 
+def registry_page(endpoint_name: str) -> Callable[[Site], str]:
+    """A page of the shared cycle once staff imported its voter registry (one row rejected, for the report)."""
+
+    def path(site: Site) -> str:
+        def build(session):
+            from pb.db import utcnow
+            from pb.services import registry
+
+            data = (
+                "last_name,first_names,birth_date,postal_code,district\r\n"
+                "Côté-Léger,Marie-Ève,1980-05-17,H2X 1Y4,north\r\n"
+                "Tremblay,Jean,17/05/1980,H2X 1Y4,north\r\n"
+            ).encode()
+            registry.import_registry(session, site.account("staff"), site.cycle(), data, "registry.csv", utcnow())
+            session.commit()
+            return site.cycle().slug
+
+        return site.url_for(endpoint_name, slug=site.once("registry", build))
+
+    return path
+
+
 def duplicate_page(site: Site) -> str:
     proposal = reviewed(site)
     return site.url_for("review.review_proposal", slug=proposal.cycle.slug, proposal_id=proposal.id + 1)
@@ -418,6 +440,60 @@ def open_projects(page) -> None:
     page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
 
 
+def staff_voting_cycle(site: Site) -> Any:
+    """A cycle one day into voting (at the server's real clock), with a batch of codes, a confirmed
+    voter and a ballot cast with a code: what the staff voting pages show."""
+
+    def build(session):
+        from datetime import timedelta
+
+        from pb.db import utcnow
+        from pb.models import EligibilityBasis
+        from pb.services import eligibility, voting
+        from pb.services.ballot_rules import RawChoices
+        from tests.factories import create_account, make_voting_cycle
+
+        staff = site.account("staff")
+        cycle, projects, during = make_voting_cycle(
+            session, staff, now=utcnow() - timedelta(days=6), slug="vote-lakeview", ballot_type="approval"
+        )
+        made = eligibility.create_code_batch(session, staff, cycle, 3, cycle.districts[0].id, "Library", during)
+        voter = eligibility.code_voter(session, cycle, made.codes[0])
+        voting.cast_ballot(session, cycle, voter, RawChoices(selected=(str(projects[2].id),)), voting.new_nonce(), during)
+        account = create_account(session, "voter@example.org", display_name="Vera Voter")
+        confirmed = eligibility.confirm_voter(
+            session, staff, cycle, account, basis=EligibilityBasis.PARTNER, district_id=cycle.districts[1].id,
+            note="Vouched for by the Eastside Centre", birth_date=None, citizen=True, now=during,
+        )
+        session.commit()
+        return {"cycle": cycle, "batch": made.batch.id, "voter": confirmed.id}
+
+    return site.once("voting", build)
+
+
+def voters_page(endpoint_name: str, *, batch: bool = False, voter: bool = False) -> Callable[[Site], str]:
+    def path(site: Site) -> str:
+        rows = staff_voting_cycle(site)
+        values = {"batch_id": rows["batch"]} if batch else {"eligibility_id": rows["voter"]} if voter else {}
+        return site.url_for(endpoint_name, slug="vote-lakeview", **values)
+
+    return path
+
+
+def found_account(site: Site) -> str:
+    staff_voting_cycle(site)
+    return site.url_for("voters.list_voters", slug="vote-lakeview", email=site.account("resident").email)
+
+
+def ask_to_void(page) -> None:
+    """Name a voter and a reason: the confirmation step."""
+    page.locator("input[name=email]").fill("voter@example.org")
+    page.locator("textarea[name=reason]").fill("Account taken over")
+    with page.expect_navigation():
+        page.locator("main form[method=post] [type=submit]").last.press("Enter")
+    assert page.locator("main form[method=post] button, main form[method=post] input[type=submit]").count() == 1
+
+
 PAGES = [
     # Public pages
     PageCase("home", with_cycle("cycles.list_cycles")),
@@ -476,7 +552,12 @@ PAGES = [
     PageCase("staff-cycle-edit", cycle_page("staff.edit_cycle"), user="staff"),
     PageCase("staff-close-phase", cycle_page("staff.close_phase"), user="staff"),
     PageCase("audit-log", with_cycle("staff.audit_log"), user="auditor"),
+    PageCase("registry-staff", registry_page("registry.manage_registry"), user="staff"),
+    PageCase("registry-staff-errors", registry_page("registry.manage_registry"), user="staff", then=send_empty),
+    PageCase("registry-check", registry_page("registry.check_registry"), user="resident"),
+    PageCase("registry-check-errors", registry_page("registry.check_registry"), user="resident", then=send_empty),
     PageCase("transparency", endpoint("site.transparency")),
+    PageCase("open-data", endpoint("opendata.list_open_data")),
     # Administration
     PageCase("admin-accounts", endpoint("admin.list_accounts"), user="admin"),
     PageCase(
@@ -537,6 +618,20 @@ PAGES = [
     PageCase("results-publish", results_page("results.publish_result", "greedy"), user="staff"),
     PageCase("results-correct", results_page("results.correct_result", "mes"), user="staff"),
     PageCase("results-correct-errors", results_page("results.correct_result", "mes"), user="staff", then=send_empty),
+    # The staff pages of a vote
+    PageCase("voters-dashboard", voters_page("voters.show_dashboard"), user="staff"),
+    PageCase("voters-codes", voters_page("voters.list_batches"), user="staff"),
+    PageCase("voters-codes-errors", voters_page("voters.list_batches"), user="staff", then=send_empty),
+    PageCase("voters-void-batch", voters_page("voters.void_batch", batch=True), user="staff"),
+    PageCase("voters-list", voters_page("voters.list_voters"), user="staff"),
+    PageCase("voters-account-found", found_account, user="staff"),
+    PageCase("voters-confirm-errors", found_account, user="staff", then=send_empty),
+    PageCase("voters-revoke", voters_page("voters.revoke_voter", voter=True), user="staff"),
+    PageCase("voters-void-ballot", voters_page("voters.void_ballot"), user="staff"),
+    PageCase("voters-void-ballot-errors", voters_page("voters.void_ballot"), user="staff", then=send_empty),
+    PageCase("voters-void-ballot-confirm", voters_page("voters.void_ballot"), user="staff", then=ask_to_void),
+    PageCase("voters-close", voters_page("voters.close_voting"), user="staff"),
+    PageCase("voters-close-errors", voters_page("voters.close_voting"), user="staff", then=send_empty),
     # Error pages
     PageCase("error-400", endpoint("cycles.list_cycles"), then=spoil_csrf_token),
     PageCase("error-403", endpoint("staff.dashboard"), user="resident", status=403),

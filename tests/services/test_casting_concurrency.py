@@ -56,10 +56,18 @@ class Job:
 
 
 def cast_one(factory, job: Job, start) -> str:
-    """Cast ``job`` in a session of its own once every caller is ready: the receipt, or the refusal."""
+    """Cast ``job`` in a session of its own once every caller is ready: the receipt, or the refusal.
+
+    A caller whose setup fails (a busy server refusing a connection) still takes its place in the line-up,
+    so the others are not left waiting for it; it reports the error instead of a receipt.
+    """
     with factory() as db:
-        cycle = db.get(Cycle, job.cycle_id)  # the connection is taken before the line-up
-        voter = eligibility.voter_for_code_id(db, cycle, job.code_id)
+        try:
+            cycle = db.get(Cycle, job.cycle_id)  # the connection is taken before the line-up
+            voter = eligibility.voter_for_code_id(db, cycle, job.code_id)
+        except Exception as error:  # noqa: BLE001 (reported by the test)
+            start.wait()
+            return f"error: setup: {error!r}"
         start.wait()
         try:
             cast = voting.cast_ballot(

@@ -229,3 +229,43 @@ def test_random_order_is_stable_per_seed_and_differs_between_seeds(session, cycl
 def test_pages_past_the_last_are_none(session, cycle, author, now):
     make_proposal(session, author, cycle, now=now)
     assert service.list_proposals(session, cycle, None, service.ProposalFilters(), number=2, per_page=1, seed=1) is None
+
+
+@pytest.mark.parametrize("sort", service.SORTS)
+def test_pages_cut_the_whole_list_once_in_every_order(session, cycle, make_user, now, sort):
+    """The page is cut on ids first, then its rows are loaded: each proposal shows on exactly one page,
+    in the order of the sort, and every page knows the total."""
+    from pb.services.deliberation import bump_counter
+
+    cycle.max_proposals_per_resident = 30
+    session.commit()
+    author = make_user("prolific@example.org")
+    made = [make_proposal(session, author, cycle, now=now, title=f"Idea {n}", commit=False) for n in range(7)]
+    for number, proposal in enumerate(made):
+        bump_counter(session, proposal, "support_count", number % 3)
+        bump_counter(session, proposal, "comment_count", (number * 2) % 5)
+    session.commit()
+
+    def page(number):
+        return service.list_proposals(
+            session, cycle, None, service.ProposalFilters(sort=sort), number=number, per_page=3, seed=5
+        )
+
+    pages = [page(number) for number in (1, 2, 3)]
+    assert page(4) is None
+    assert [p.total for p in pages] == [7, 7, 7] and [len(p.items) for p in pages] == [3, 3, 1]
+    listed = [proposal for p in pages for proposal in p.items]
+    assert sorted(p.id for p in listed) == sorted(p.id for p in made)
+    whole = service.list_proposals(
+        session, cycle, None, service.ProposalFilters(sort=sort), number=1, per_page=10, seed=5
+    ).items
+    assert [p.id for p in listed] == [p.id for p in whole]
+    if sort == "supported":
+        assert [p.support_count for p in listed] == sorted((p.support_count for p in listed), reverse=True)
+    if sort == "commented":
+        assert [p.comment_count for p in listed] == sorted((p.comment_count for p in listed), reverse=True)
+
+
+def test_an_empty_list_has_one_empty_page(session, cycle):
+    page = service.list_proposals(session, cycle, None, service.ProposalFilters(), number=1, per_page=20, seed=1)
+    assert page.items == [] and page.total == 0 and page.pages == 1

@@ -153,6 +153,7 @@ def targets(app, client, session, make_cycle):
     project = _review_rows(session, cycle, admin, proposal)
     cycle.deliberation_during_proposals = True  # the comment forms show, and their routes have a comment
     comment = add_comment(session, admin, proposal, "A comment", "en", utcnow())
+    batch, eligibility_row = _voter_rows(session, cycle, admin)
     session.commit()
     arguments = {
         "slug": "open-cycle",
@@ -163,6 +164,8 @@ def targets(app, client, session, make_cycle):
         "name": proposal.photo_name,
         "comment_id": str(comment.id),
         "result_id": "1",
+        "batch_id": str(batch.id),
+        "eligibility_id": str(eligibility_row.id),
     }
 
     found: list[Target] = []
@@ -205,6 +208,24 @@ def _review_rows(session, cycle, admin, proposal):
     )
     session.commit()
     return project
+
+
+def _voter_rows(session, cycle, admin):
+    """A batch of voter codes and a confirmed voter: the staff voting pages' rows."""
+    from pb.db import utcnow
+    from pb.models import EligibilityBasis
+    from pb.services import eligibility
+    from tests.factories import create_account
+
+    now = utcnow()
+    batch = eligibility.create_code_batch(session, admin, cycle, 2, cycle.districts[0].id, "Library", now).batch
+    voter = create_account(session, "voter@example.org")
+    row = eligibility.confirm_voter(
+        session, admin, cycle, voter, basis=EligibilityBasis.IN_PERSON, district_id=None, note="Lease",
+        birth_date=None, citizen=True, now=now,
+    )
+    session.commit()
+    return batch, row
 
 
 def _sign_in(client, user) -> None:

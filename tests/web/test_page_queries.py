@@ -67,9 +67,9 @@ PROPOSAL_BUDGETS = {
     "proposal list": ("/proposals", False, 4),  # cycle, its categories, count, page
     "proposal list, searched and sorted": ("/proposals?q=path&sort=supported&district=north", False, 4),
     "proposal list, signed in": ("/proposals", True, 5),
-    # cycle, proposal, translations, history, actors, comments (their replies: none here)
-    "proposal page": ("/proposals/{first}", False, 6),
-    "proposal page, signed in": ("/proposals/{first}", True, 9),  # and the viewer's support, follow and reports
+    # cycle, proposal with its translation, history with its actors, comments with their replies and authors
+    "proposal page": ("/proposals/{first}", False, 4),
+    "proposal page, signed in": ("/proposals/{first}", True, 7),  # and the viewer's support, follow and reports
 }
 
 
@@ -77,7 +77,9 @@ PROPOSAL_BUDGETS = {
 def test_proposal_pages_run_the_same_few_queries_with_2_proposals_or_30(
     page, client, session, make_cycle, make_user, log_in, query_counter
 ):
-    from pb.models import ProposalStatus
+    from sqlalchemy import select
+
+    from pb.models import Comment, ProposalStatus
     from pb.services.proposals import add_translation, change_status
     from tests.factories import make_proposal
 
@@ -100,9 +102,19 @@ def test_proposal_pages_run_the_same_few_queries_with_2_proposals_or_30(
                 category_id=cycle.categories[0].id,
                 commit=False,
             )
-            # History steps by staff and translations make the proposal page load more rows.
+            # History steps by staff, translations, comments and replies make the proposal page load more rows.
             change_status(session, staff, proposal, ProposalStatus.UNDER_REVIEW, proposal.created_at)
             add_translation(session, staff, proposal, "Sentier", "Résumé", "Texte", proposal.created_at)
+            first_comment = session.scalar(select(Comment).order_by(Comment.id).limit(1))
+            comment = Comment(
+                proposal_id=first_comment.proposal_id if first_comment else proposal.id,
+                author_id=authors[(number + 1) % 3].id,
+                parent_id=first_comment.id if first_comment and number % 2 else None,
+                body=f"Comment {number}",
+                created_at=proposal.created_at,
+            )
+            session.add(comment)
+            session.flush()
         session.commit()
 
     def queries(first_id: int) -> list[str]:
@@ -238,3 +250,64 @@ def test_a_proposal_page_runs_the_same_queries_with_2_comments_or_30(
     many = queries()
     assert len(many) == len(few), "\n\n".join(many)
     assert len(many) <= COMMENT_BUDGETS[role], "\n\n".join(many)
+
+
+# The staff pages of a vote: (path below /staff/voting/vote-cycle, the most statements), the same with
+# 2 batches, confirmed voters and ballots or 8 of each. Each counts BEGIN (SQLite), the user, the cycle
+# and its categories first.
+VOTER_BUDGETS = {
+    # and the log head, its entries (verified), hours, batches, accounts per day, confirmations,
+    # participation, (the transitions due)
+    "integrity dashboard": ("", 12),
+    "voter codes": ("/codes", 5),  # and the batches with their use
+    "confirmed voters": ("/voters", 5),  # and the voters with their accounts, districts and confirmers
+    "confirmed voters, an account found": ("/voters?email=voter0-0@example.org", 6),  # and the account
+    "void a ballot": ("/void-ballot", 4),
+    "close voting": ("/close", 5),  # and the log head
+    "void a batch": ("/codes/1/void", 5),  # and the batch
+    "revoke a voter": ("/voters/1/revoke", 5),  # and the confirmation with its account
+}
+
+
+@pytest.mark.parametrize("page", list(VOTER_BUDGETS))
+def test_a_staff_voting_page_runs_the_same_few_queries_with_2_voters_or_8(
+    page, app, client, session, make_user, log_in, query_counter
+):
+    from pb.db import utcnow
+    from pb.models import EligibilityBasis
+    from pb.services import eligibility, voting
+    from pb.services.ballot_rules import RawChoices
+    from tests.factories import create_account, make_voting_cycle
+
+    path, budget = VOTER_BUDGETS[page]
+    staff = make_user("staff@example.org", roles=["staff"])
+    cycle, projects, during = make_voting_cycle(session, staff, now=utcnow(), ballot_type="approval")
+    app.extensions["pb.clock"] = lambda: during
+    log_in(staff)
+
+    def add(start: int, stop: int) -> None:
+        for number in range(start, stop):
+            batch = eligibility.create_code_batch(session, staff, cycle, 2, cycle.districts[number % 2].id, "", during)
+            voter = eligibility.code_voter(session, cycle, batch.codes[0])
+            choice = RawChoices(selected=(str(projects[2].id),))
+            voting.cast_ballot(session, cycle, voter, choice, voting.new_nonce(), during)
+            user = create_account(session, f"voter0-{number}@example.org")
+            eligibility.confirm_voter(
+                session, staff, cycle, user, basis=EligibilityBasis.IN_PERSON, district_id=cycle.districts[0].id,
+                note="Lease", birth_date=None, citizen=True, now=during,
+            )
+            voting.cast_ballot(session, cycle, eligibility.account_voter(session, cycle, user), choice, voting.new_nonce(), during)
+        session.commit()
+
+    def queries() -> list[str]:
+        with query_counter() as statements:
+            response = client.get(f"/staff/voting/vote-cycle{path}", headers=ENGLISH)
+        assert response.status_code == 200
+        return statements
+
+    add(0, 2)
+    few = queries()
+    add(2, 8)
+    many = queries()
+    assert len(many) == len(few), "\n\n".join(many)
+    assert len(many) <= budget, "\n\n".join(many)

@@ -1,0 +1,54 @@
+"""Rendered pieces of pages that are the same for everyone who would see them, kept per process.
+
+A template wraps such a piece in ``{% call fragment(key) %}...{% endcall %}``: the first request
+renders it and keeps the HTML; the next ones with the same key reuse it. The key must name
+everything the piece shows: the rows' versions (or the changing values themselves), the language,
+and the viewer's permissions where the piece depends on them. A change to any of them is a new
+key, so nothing is ever invalidated by hand; old entries fall out of the LRU (``MAX_FRAGMENTS`` per
+process: at about 1 kB a fragment, some 16 MB at most). Nothing per user (a CSRF token, a name,
+"you support this") may go in a fragment.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+from markupsafe import Markup
+
+MAX_FRAGMENTS = 16_384  # every card of a few large cycles in both languages
+
+
+class FragmentCache:
+    def __init__(self, size: int = MAX_FRAGMENTS) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, Markup] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, key: Hashable, caller: Callable[[], str]) -> Markup:
+        with self._lock:
+            html = self._entries.get(key)
+            if html is not None:
+                self._entries.move_to_end(key)
+                return html
+        html = Markup(caller())
+        with self._lock:
+            self._entries[key] = html
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return html
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def init_fragments(app) -> None:
+    """Each application gets its own cache (tests build many apps on databases that reuse ids)."""
+    cache = FragmentCache()
+    app.extensions["pb.fragments"] = cache
+    app.jinja_env.globals["fragment"] = cache

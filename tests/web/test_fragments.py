@@ -1,0 +1,130 @@
+"""Rendered fragments kept per process (pb.fragments): a change to what a fragment shows is a new key,
+so no visitor ever sees an old card or another visitor's view of it."""
+
+from __future__ import annotations
+
+import pytest
+
+from pb.db import utcnow
+from pb.fragments import FragmentCache
+from pb.services import moderation
+from pb.services.deliberation import bump_counter
+from pb.services.proposals import update_proposal
+from tests.factories import make_proposal, proposal_input
+
+ENGLISH = {"Accept-Language": "en-CA"}
+FRENCH = {"Accept-Language": "fr-CA"}
+
+
+@pytest.fixture
+def cycle(make_cycle):
+    return make_cycle(slug="lakeview", phase="proposals")
+
+
+@pytest.fixture
+def author(make_user):
+    return make_user("author@example.org", display_name="Ada Author")
+
+
+def list_page(client, headers=ENGLISH, query="") -> str:
+    response = client.get(f"/cycles/lakeview/proposals{query}", headers=headers)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_the_cache_keeps_the_last_entries_and_renders_each_key_once():
+    cache = FragmentCache(size=2)
+    calls = []
+
+    def render(text):
+        def caller():
+            calls.append(text)
+            return text
+
+        return caller
+
+    assert cache("a", render("<b>A</b>")) == "<b>A</b>"
+    assert cache("a", render("other")) == "<b>A</b>" and calls == ["<b>A</b>"]
+    cache("b", render("B"))
+    cache("c", render("C"))  # "a" was the least recently used
+    assert len(cache) == 2
+    assert cache("a", render("A again")) == "A again"
+
+
+def test_a_card_follows_its_proposal_counters_language_and_cycle(app, client, session, cycle, author):
+    proposal = make_proposal(session, author, cycle, title="Lights on the river path")
+    assert "Lights on the river path" in list_page(client)
+
+    update_proposal(session, author, proposal, proposal_input(title="Brighter river path"), utcnow())
+    session.commit()
+    page = list_page(client)
+    assert "Brighter river path" in page and "Lights on the river path" not in page
+
+    bump_counter(session, proposal, "support_count", 41)
+    session.commit()
+    assert "<dd>41</dd>" in list_page(client)
+
+    french = list_page(client, FRENCH)
+    assert "<dt>Appuis</dt>" in french and "Supporters" not in french
+    assert "<dt>Supporters</dt>" in list_page(client)
+
+    district = cycle.districts[0]
+    update_proposal(session, author, proposal, proposal_input(district_id=district.id), utcnow())
+    session.commit()
+    assert district.name_en in list_page(client)
+    assert app.extensions["pb.fragments"]  # the cards were kept
+
+
+def test_a_hidden_proposal_card_differs_for_its_author_and_the_public(
+    client, session, cycle, author, make_user, log_in
+):
+    proposal = make_proposal(session, author, cycle, summary="The secret summary")
+    staff = make_user("staff@example.org", roles=["staff"])
+    assert "The secret summary" in list_page(client)
+    moderation.hide_proposal(session, staff, proposal, "Personal attacks", utcnow())
+    session.commit()
+    public = list_page(client)
+    assert "Personal attacks" in public and "The secret summary" not in public
+    log_in(author)
+    assert "The secret summary" in list_page(client)
+
+
+def test_the_search_form_shows_each_request_its_own_filters(client, session, cycle, author):
+    make_proposal(session, author, cycle)
+    assert 'value="lights"' in list_page(client, query="?q=lights")
+    assert 'value="benches"' in list_page(client, query="?q=benches")
+    assert 'value="lights"' not in list_page(client)
+
+
+def test_a_cycle_page_and_card_follow_edits_closures_and_the_clock(client, session, make_user):
+    """Kept pages of a cycle change with its settings (names, districts), an early closure, and the
+    phase that the clock has reached."""
+    from datetime import timedelta
+
+    from pb.services.cycles import CycleSettings, close_phase, get_cycle, update_cycle
+    from tests.factories import make_cycle as create
+
+    cycle = create(session, slug="riverside", phase="proposals")
+    admin = make_user("admin@example.org", roles=["admin"])
+    assert "Now: Proposal submission" in client.get("/cycles/riverside", headers=ENGLISH).text
+    assert "Now: Proposal submission" in client.get("/", headers=ENGLISH).text
+
+    settings = CycleSettings.from_cycle(cycle).with_changes(name_en="Riverside renamed")
+    update_cycle(session, admin, cycle, settings, utcnow())
+    session.commit()
+    assert "<h1>Riverside renamed</h1>" in client.get("/cycles/riverside", headers=ENGLISH).text
+    assert "Riverside renamed" in client.get("/", headers=ENGLISH).text
+
+    before_closing = client.get("/cycles/riverside", headers=ENGLISH).text
+    close_phase(session, admin, get_cycle(session, "riverside"), "Enough proposals", utcnow())
+    session.commit()
+    for path in ("/cycles/riverside", "/"):
+        assert "Now: Proposal submission" not in client.get(path, headers=ENGLISH).text
+    assert client.get("/cycles/riverside", headers=ENGLISH).text != before_closing
+
+    # Later, by the clock alone (no change to the cycle), voting is open.
+    clock = client.application.extensions["pb.clock"]
+    client.application.extensions["pb.clock"] = lambda: cycle.voting_start_at + timedelta(minutes=1)
+    for path in ("/cycles/riverside", "/"):
+        assert "Now: Voting" in client.get(path, headers=ENGLISH).text
+    client.application.extensions["pb.clock"] = clock
