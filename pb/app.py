@@ -227,6 +227,7 @@ def _build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from pb.opendata import bp as opendata_bp
     from pb.proposals import bp as proposals_bp
     from pb.registry import bp as registry_bp
+    from pb.results import bp as results_bp
     from pb.site import bp as site_bp
     from pb.staff import bp as staff_bp
     from pb.voting import bp as voting_bp
@@ -235,6 +236,7 @@ def _build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(cycles_bp)
     app.register_blueprint(proposals_bp)
     app.register_blueprint(voting_bp)
+    app.register_blueprint(results_bp)
     app.register_blueprint(opendata_bp)
     app.register_blueprint(registry_bp)
     app.register_blueprint(auth_bp, url_prefix="/account")

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from pb.i18n import money
+from pb.i18n import number as format_number
 from pb.labels import rule_title
 from pb.models import BallotType, Cycle
 
@@ -132,3 +133,120 @@ def tie_break_explanation(cycle: Cycle) -> str:
         "Ties are not broken by the count: if two projects are tied, the count stops and names them, and the "
         "tie is settled as the local rules require."
     )
+
+
+# --- Results: each round, and why a project was not funded --------------------------------------
+
+
+def round_sentence(
+    number: int,
+    project: str,
+    supporters: int,
+    cost_cents: int,
+    left_cents: int,
+    currency: str,
+    *,
+    score: str | None = None,
+    completion: bool = False,
+) -> str:
+    """"Round 3: Youth drop-in centre, 1,234 supporters, $40,000, funded; $85,000 left."
+
+    ``score`` (already formatted) is given when the rule ranks projects by points or ranks.
+    """
+    values = {
+        "round": number,
+        "project": project,
+        "count": format_number(supporters),
+        "cost": money(cost_cents, currency),
+        "left": money(left_cents, currency),
+        "score": score,
+    }
+    if completion and score is not None:
+        return ngettext(
+            "Round %(round)d (completion): %(project)s, score %(score)s, %(count)s supporter, %(cost)s, "
+            "funded; %(left)s left.",
+            "Round %(round)d (completion): %(project)s, score %(score)s, %(count)s supporters, %(cost)s, "
+            "funded; %(left)s left.",
+            supporters,
+            **values,
+        )
+    if completion:
+        return ngettext(
+            "Round %(round)d (completion): %(project)s, %(count)s supporter, %(cost)s, funded; %(left)s left.",
+            "Round %(round)d (completion): %(project)s, %(count)s supporters, %(cost)s, funded; %(left)s left.",
+            supporters,
+            **values,
+        )
+    if score is not None:
+        return ngettext(
+            "Round %(round)d: %(project)s, score %(score)s, %(count)s supporter, %(cost)s, funded; %(left)s left.",
+            "Round %(round)d: %(project)s, score %(score)s, %(count)s supporters, %(cost)s, funded; %(left)s left.",
+            supporters,
+            **values,
+        )
+    return ngettext(
+        "Round %(round)d: %(project)s, %(count)s supporter, %(cost)s, funded; %(left)s left.",
+        "Round %(round)d: %(project)s, %(count)s supporters, %(cost)s, funded; %(left)s left.",
+        supporters,
+        **values,
+    )
+
+
+def tie_sentence(projects: list[str]) -> str:
+    return _("It was tied with %(projects)s; the tie-break chose it.", projects=", ".join(projects))
+
+
+def not_funded_reason(reason: str | None, left_cents: int | None, currency: str) -> str:
+    """Why a project was not funded, for residents (``reason`` is a pb.tally PassReason value)."""
+    if reason == "did_not_fit":
+        if left_cents is not None:
+            return _(
+                "It did not fit in what was left of the budget (%(left)s).", left=money(left_cents, currency)
+            )
+        return _("It did not fit in what was left of the budget.")
+    if reason == "below_threshold":
+        return _("Its support was below the minimum the rule requires.")
+    if reason == "not_affordable":
+        return _(
+            "Its supporters’ shares were spent on projects they preferred; what they had left could not pay for it."
+        )
+    if reason == "stopped":
+        return _("The count stopped before its turn: this rule stops at the first project that does not fit.")
+    if reason == "no_support":
+        return _("Nobody supported it.")
+    return _("It was not selected.")
+
+
+def effective_support_sentence(percent: str, funded: bool) -> str:
+    """Method of Equal Shares: how much of its cost a project's supporters could pay together."""
+    if funded:
+        return _("Its supporters could pay %(percent)s of its cost from their shares.", percent=percent)
+    return _(
+        "Its supporters could pay only %(percent)s of its cost from what was left of their shares.", percent=percent
+    )
+
+
+def share_sentences(
+    completion: str, first_share_cents: int, share_cents: int, completion_cents: int, funded: int, currency: str
+) -> list[str]:
+    """Method of Equal Shares: each voter's share, and what the completion did to it."""
+    lines = [_("Each voter started with an equal share of the budget: %(share)s.", share=money(first_share_cents, currency))]
+    if completion.startswith("add1") and share_cents != first_share_cents:
+        lines.append(
+            _(
+                "To use more of the budget, every voter’s share was raised, one dollar at a time, to %(share)s.",
+                share=money(share_cents, currency),
+            )
+        )
+    elif completion.startswith("add1"):
+        lines.append(_("Raising every voter’s share would not have funded more projects, so it stayed the same."))
+    if completion.endswith("greedy"):
+        lines.append(
+            ngettext(
+                "The money left after that funded %(num)d more project, by number of supporters, for %(cost)s.",
+                "The money left after that funded %(num)d more projects, by number of supporters, for %(cost)s.",
+                funded,
+                cost=money(completion_cents, currency),
+            )
+        )
+    return lines

@@ -88,6 +88,8 @@ ACTION_LABELS = {
     "project.delete": _l("Removed a ballot project"),
     "project.drafted": _l("Drafted a ballot project"),
     "project.confirmed": _l("Confirmed a ballot project"),
+    "result.drafted": _l("Counted the ballots (a draft result)"),
+    "result.published": _l("Published a result"),
     "voter_codes.create_batch": _l("Generated a batch of voter codes"),
     "voter_codes.void_batch": _l("Voided a batch of voter codes"),
     "voter.confirm": _l("Confirmed a voter"),

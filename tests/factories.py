@@ -253,3 +253,25 @@ def raw_choices(cycle, projects, chosen):
 
 # (project indexes of VOTING_PROJECTS, district index): north voters see 0, 2, 3; south voters 1, 2.
 PICKS = [((0, 2), 0), ((2,), 0), ((0, 3), 0), ((1, 2), 1), ((1,), 1), ((2,), 1), ((3,), 0)]
+
+
+def cast_votes(session: Session, staff: User, cycle, picks, during, *, district: int = 0, prefix: str = "voter") -> None:
+    """One confirmed account per entry of ``picks`` casts a ballot, in district ``district``; committed.
+
+    An entry is the projects chosen (approval-like ballots) or a :class:`~pb.services.ballot_rules.RawChoices`.
+    """
+    from pb.models import EligibilityBasis
+    from pb.services import eligibility, voting
+    from pb.services.ballot_rules import RawChoices
+
+    for number, chosen in enumerate(picks):
+        user = create_account(session, f"{prefix}{number}@example.org")
+        eligibility.confirm_voter(
+            session, staff, cycle, user, basis=EligibilityBasis.IN_PERSON, district_id=cycle.districts[district].id,
+            note="Lease", birth_date=None, citizen=True, now=during,
+        )
+        voter = eligibility.account_voter(session, cycle, user)
+        if not isinstance(chosen, RawChoices):
+            chosen = RawChoices(selected=tuple(str(p.id) for p in chosen))
+        voting.cast_ballot(session, cycle, voter, chosen, voting.new_nonce(), during)
+    session.commit()

@@ -7,13 +7,17 @@ voters' :class:`~pb.ballot.Choices` into the tally's ballots and election.
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from fractions import Fraction
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from pb import permissions
 from pb.ballot import BallotConfig, BallotType, Choices
@@ -21,7 +25,19 @@ from pb.ballot_tally import TallyRule as TallyRule  # re-exported with the other
 from pb.ballot_tally import ballot_kind, tally_ballot, tally_limits, tally_rule
 from pb.hashchain import canonical_json
 from pb.models import Ballot as BallotRow
-from pb.models import BallotLogHead, BallotProject, BallotStatus, Cycle, Result, ResultStatus, User
+from pb.models import (
+    BallotLogHead,
+    BallotProject,
+    BallotStatus,
+    Category,
+    Channel,
+    Cycle,
+    District,
+    Participation,
+    Result,
+    ResultStatus,
+    User,
+)
 from pb.services.audit import record_change
 from pb.services.errors import DomainError
 from pb.services.transitions import frozen_ballot_config
@@ -32,8 +48,11 @@ from pb.tally import (
     Election,
     Outcome,
     Project,
+    TieBreak,
     TieBreakMethod,
+    UnresolvedTie,
     Vote,
+    tally,
 )
 from pb.tally.report import outcome_json, pb_version
 
@@ -287,4 +306,404 @@ def published_results(session: Session, cycle: Cycle) -> list[Result]:
             .where(Result.cycle_id == cycle.id, Result.status == ResultStatus.PUBLISHED)
             .order_by(Result.published_at.desc(), Result.id.desc())
         )
+    )
+
+
+# --- Reading a result: what the results pages show -----------------------------------------------
+# Everything here reads a stored result (the canonical JSON of its counts) and, for what the stored
+# outcome does not carry (the Method of Equal Shares' payments, the comparison with greedy), counts
+# the sealed ballots again. A result never changes, so that second count is kept per process.
+
+
+@dataclass(frozen=True)
+class MoneyFlow:
+    """What the supporters of one project paid, together, for one funded project (in cents)."""
+
+    project: BallotProject
+    cents: Fraction
+
+
+@dataclass(frozen=True)
+class EqualSharesDetail:
+    """Method of Equal Shares, for one project: how close its supporters came to paying for it."""
+
+    effective_support: Fraction  # percent of its cost its supporters could pay (100 when funded by MES)
+    money_went: tuple[MoneyFlow, ...]  # where its supporters' shares went, largest first
+    unspent_cents: Fraction  # what its supporters still held at the end
+
+
+@dataclass(frozen=True)
+class ProjectOutcome:
+    project: BallotProject
+    cost_cents: int
+    supporters: int
+    score: Fraction
+    funded: bool
+    round: int | None = None
+    completion: bool = False  # funded in the completion phase
+    reason: str | None = None  # a pb.tally.PassReason value when not funded
+    budget_left_cents: Fraction | None = None  # what was left when it was passed over
+    tied_with: tuple[BallotProject, ...] = ()
+    equal_shares: EqualSharesDetail | None = None
+
+
+@dataclass(frozen=True)
+class CategoryFunding:
+    category: Category | None
+    funded_cents: int
+    funded: int  # projects funded
+
+
+@dataclass(frozen=True)
+class EqualSharesSummary:
+    """What the completion of the Method of Equal Shares did to each voter's share."""
+
+    completion: str
+    first_share_cents: Fraction  # the budget divided by the voters
+    share_cents: Fraction  # after Add1, the raised share
+    completion_projects: tuple[BallotProject, ...]
+    completion_cents: int
+
+
+@dataclass(frozen=True)
+class CountReport:
+    """One count: the whole city's (``district`` None) or one district budget's."""
+
+    district: District | None
+    budget_cents: int
+    spent_cents: int
+    voters: int
+    funded: tuple[ProjectOutcome, ...]  # in the order of the rounds
+    projects: tuple[ProjectOutcome, ...]  # funded ones first, then by support
+    categories: tuple[CategoryFunding, ...]
+    equal_shares: EqualSharesSummary | None = None
+
+    @property
+    def left_cents(self) -> int:
+        return self.budget_cents - self.spent_cents
+
+    @property
+    def most_votes(self) -> Fraction:
+        return max((p.score for p in self.projects), default=Fraction(0))
+
+    @property
+    def most_funding(self) -> int:
+        return max((c.funded_cents for c in self.categories), default=0)
+
+
+@dataclass(frozen=True)
+class FairnessRow:
+    """For one budget: voters with a funded project they supported, and the money spent, for each rule."""
+
+    district: District | None
+    voters: int
+    budget_cents: int
+    satisfied: int  # the published outcome
+    spent_cents: int
+    greedy_satisfied: int | None  # greedy by number of supporters; None if it could not count (a tie)
+    greedy_spent_cents: int | None
+
+    @staticmethod
+    def share(part: int | None, whole: int) -> Fraction | None:
+        return None if part is None or not whole else Fraction(part * 100, whole)
+
+
+@dataclass(frozen=True)
+class Fairness:
+    rows: tuple[FairnessRow, ...]
+    total: FairnessRow
+
+
+@dataclass(frozen=True)
+class ParticipationRow:
+    district: District | None
+    online: int
+    paper: int
+
+    @property
+    def total(self) -> int:
+        return self.online + self.paper
+
+
+@dataclass(frozen=True)
+class ResultReport:
+    result: Result
+    rule: str
+    utility: str
+    completion: str
+    counts: tuple[CountReport, ...]
+    fairness: Fairness | None
+    recounted: bool  # the count was repeated and agrees with the stored outcome (MES details, fairness)
+
+    @property
+    def score_based(self) -> bool:
+        """Whether projects are ranked by a score (points, ranks) rather than by their number of supporters."""
+        return self.utility in ("score", "score-cost")
+
+
+@dataclass(frozen=True)
+class _Analysis:
+    """What a second count of the sealed ballots tells beyond the stored outcome, per budget."""
+
+    selected: dict[int | None, tuple[str, ...]]
+    satisfied: dict[int | None, int]
+    voters: dict[int | None, int]
+    greedy: dict[int | None, tuple[int, int] | None]  # (voters satisfied, spent) by greedy
+    equal_shares: dict[int | None, tuple[dict[str, tuple[Fraction, dict[str, Fraction], Fraction]], Fraction]]
+
+
+_ANALYSES: OrderedDict[tuple, _Analysis] = OrderedDict()
+_ANALYSES_KEPT = 8
+_ANALYSES_LOCK = threading.Lock()
+
+
+def _satisfied(election: Election, selected: Iterable[str]) -> int:
+    chosen = frozenset(selected)
+    groups = Counter(vote.ballot for vote in election.votes)
+    return sum(mult for ballot, mult in groups.items() if ballot.project_ids() & chosen)
+
+
+def _equal_shares_detail(outcome: Outcome) -> tuple[dict[str, tuple[Fraction, dict[str, Fraction], Fraction]], Fraction]:
+    """Per project id: (effective support in percent, what its supporters paid per funded project, what
+    they kept), from the payment certificate; and the share each voter started the main phase with."""
+    cert = outcome.certificate
+    share = Fraction(cert.share)
+    paid = cert.paid_by_group()
+    left = [share - Fraction(amount) for amount in paid]
+    main = {pp.project_id for pp in cert.projects}
+    payments: dict[int, dict[str, Fraction]] = {}
+    for pp in cert.projects:
+        for gp in pp.payments:
+            payments.setdefault(gp.group, {})[pp.project_id] = Fraction(gp.amount)
+    costs = {r.project_id: r.cost for r in outcome.rounds} | {p.project_id: p.cost for p in outcome.passed_over}
+    supporters: dict[str, list[int]] = {}
+    for index, (ballot, _mult) in enumerate(cert.groups):
+        for pid in ballot.project_ids():
+            supporters.setdefault(pid, []).append(index)
+    details = {}
+    for pid, cost in costs.items():
+        groups = supporters.get(pid, [])
+        could = sum((cert.groups[g][1] * left[g] for g in groups), Fraction(0))
+        if pid in main or not cost:
+            effective = Fraction(100)
+        else:
+            effective = min(Fraction(100), could * 100 / Fraction(cost))
+        went: dict[str, Fraction] = {}
+        for g in groups:
+            mult = cert.groups[g][1]
+            for funded, amount in payments.get(g, {}).items():
+                if amount:
+                    went[funded] = went.get(funded, Fraction(0)) + mult * amount
+        details[pid] = (effective, went, could)
+    return details, share
+
+
+def _analyse(session: Session, cycle: Cycle, result: Result) -> _Analysis:
+    key = (cycle.id, result.id, result.log_head, result.created_at, result.outcome)
+    with _ANALYSES_LOCK:
+        found = _ANALYSES.get(key)
+        if found is not None:
+            _ANALYSES.move_to_end(key)
+            return found
+    config = BallotConfig.from_json(result.ballot_config)
+    tie_break = TieBreak.parse(config.tie_break, config.tie_break_seed)
+    selected, satisfied, voters, greedy, equal_shares = {}, {}, {}, {}, {}
+    for count in tally_cycle(session, cycle):
+        where = count.district_id
+        selected[where] = tuple(count.outcome.selected)
+        satisfied[where] = _satisfied(count.election, count.outcome.selected)
+        voters[where] = len(count.election.votes)
+        try:
+            compared = tally(count.election, "greedy", utility="cost", tie_break=tie_break)
+        except UnresolvedTie:
+            greedy[where] = None
+        else:
+            greedy[where] = (_satisfied(count.election, compared.selected), int(compared.total_cost))
+        if count.outcome.rule == "mes" and count.outcome.certificate is not None:
+            equal_shares[where] = _equal_shares_detail(count.outcome)
+    analysis = _Analysis(selected, satisfied, voters, greedy, equal_shares)
+    with _ANALYSES_LOCK:
+        _ANALYSES[key] = analysis
+        while len(_ANALYSES) > _ANALYSES_KEPT:
+            _ANALYSES.popitem(last=False)
+    return analysis
+
+
+def _amount(text: str | None) -> Fraction | None:
+    return None if text is None else Fraction(text)
+
+
+def result_report(session: Session, cycle: Cycle, result: Result) -> ResultReport:
+    """Everything the results page shows about ``result``: per budget the funded projects, every project's
+    support, cost and outcome (why not, when not funded), funding by category, the Method of Equal Shares'
+    details, and the fairness comparison with greedy by number of supporters.
+
+    Runs a constant number of queries (the projects with their categories, the districts, and the
+    second count's, which is kept per process).
+    """
+    document = json.loads(result.outcome)
+    rows = session.scalars(
+        select(BallotProject)
+        .where(BallotProject.cycle_id == cycle.id, BallotProject.confirmed_at.is_not(None))
+        .options(selectinload(BallotProject.category), selectinload(BallotProject.district))
+        .order_by(BallotProject.position, BallotProject.id)
+    ).all()
+    by_id = {str(row.id): row for row in rows}
+    districts = {district.slug: district for district in cycle.districts}
+    analysis = _analyse(session, cycle, result)
+    counts = []
+    recounted = True
+    fairness_rows = []
+    rule = utility = completion = ""
+    for count in document["counts"]:
+        district = districts.get(count["district"]) if count["district"] else None
+        where = district.id if district is not None else None
+        outcome = count["outcome"]
+        rule, utility, completion = outcome["rule"], outcome["utility"], outcome["completion"]
+        if analysis.selected.get(where) != tuple(outcome["selected"]):
+            recounted = False
+        mes = analysis.equal_shares.get(where) if recounted else None
+        details = mes[0] if mes else {}
+        lines: dict[str, ProjectOutcome] = {}
+        for r in outcome["rounds"]:
+            pid = r["project_id"]
+            if pid not in by_id:
+                continue
+            lines[pid] = ProjectOutcome(
+                project=by_id[pid],
+                cost_cents=int(Fraction(r["cost"])),
+                supporters=r["supporters"],
+                score=Fraction(r["score"]),
+                funded=True,
+                round=r["number"],
+                completion=r["phase"] == "completion",
+                tied_with=tuple(by_id[t] for t in r["tied_with"] if t in by_id),
+                equal_shares=_detail(details.get(pid), by_id),
+            )
+        for p in outcome["passed_over"]:
+            pid = p["project_id"]
+            if pid not in by_id or pid in lines:
+                continue
+            lines[pid] = ProjectOutcome(
+                project=by_id[pid],
+                cost_cents=int(Fraction(p["cost"])),
+                supporters=p["supporters"],
+                score=Fraction(p["score"]),
+                funded=False,
+                reason="no_support" if not p["supporters"] else p["reason"],
+                budget_left_cents=_amount(p["budget_left"]),
+                equal_shares=_detail(details.get(pid), by_id),
+            )
+        funded = tuple(sorted((line for line in lines.values() if line.funded), key=lambda line: line.round or 0))
+        unfunded = sorted(
+            (line for line in lines.values() if not line.funded),
+            key=lambda line: (-line.score, -line.supporters, line.cost_cents, line.project.id),
+        )
+        spent = int(Fraction(outcome["total_cost"]))
+        categories: dict[int | None, list] = {}
+        for category in cycle.categories:
+            categories[category.id] = [category, 0, 0]
+        for line in funded:
+            entry = categories.setdefault(line.project.category_id, [line.project.category, 0, 0])
+            entry[1] += line.cost_cents
+            entry[2] += 1
+        summary = None
+        if mes:
+            voters = analysis.voters.get(where, 0)
+            later = [line for line in funded if line.completion]
+            summary = EqualSharesSummary(
+                completion=completion,
+                first_share_cents=Fraction(count["budget_cents"], voters) if voters else Fraction(0),
+                share_cents=mes[1],
+                completion_projects=tuple(line.project for line in later),
+                completion_cents=sum(line.cost_cents for line in later),
+            )
+        counts.append(
+            CountReport(
+                district=district,
+                budget_cents=count["budget_cents"],
+                spent_cents=spent,
+                voters=outcome["voters"],
+                funded=funded,
+                projects=funded + tuple(unfunded),
+                categories=tuple(CategoryFunding(c, cents, n) for c, cents, n in categories.values()),
+                equal_shares=summary,
+            )
+        )
+        compared = analysis.greedy.get(where)
+        fairness_rows.append(
+            FairnessRow(
+                district=district,
+                voters=outcome["voters"],
+                budget_cents=count["budget_cents"],
+                satisfied=analysis.satisfied.get(where, 0),
+                spent_cents=spent,
+                greedy_satisfied=compared[0] if compared else None,
+                greedy_spent_cents=compared[1] if compared else None,
+            )
+        )
+    fairness = None
+    if recounted and fairness_rows:
+        complete = all(row.greedy_satisfied is not None for row in fairness_rows)
+        total = FairnessRow(
+            district=None,
+            voters=sum(row.voters for row in fairness_rows),
+            budget_cents=sum(row.budget_cents for row in fairness_rows),
+            satisfied=sum(row.satisfied for row in fairness_rows),
+            spent_cents=sum(row.spent_cents for row in fairness_rows),
+            greedy_satisfied=sum(row.greedy_satisfied or 0 for row in fairness_rows) if complete else None,
+            greedy_spent_cents=sum(row.greedy_spent_cents or 0 for row in fairness_rows) if complete else None,
+        )
+        fairness = Fairness(tuple(fairness_rows), total)
+    return ResultReport(result, rule, utility, completion, tuple(counts), fairness, recounted)
+
+
+def _detail(
+    found: tuple[Fraction, dict[str, Fraction], Fraction] | None, by_id: Mapping[str, BallotProject]
+) -> EqualSharesDetail | None:
+    if found is None:
+        return None
+    effective, went, could = found
+    flows = sorted(
+        (MoneyFlow(by_id[pid], cents) for pid, cents in went.items() if pid in by_id),
+        key=lambda flow: (-flow.cents, flow.project.id),
+    )
+    return EqualSharesDetail(effective, tuple(flows), could)
+
+
+def participation_counts(session: Session, cycle: Cycle) -> list[ParticipationRow]:
+    """How many voted, per district and channel (counts of participation rows only), in district order."""
+    counts: dict[int | None, dict[Channel, int]] = {}
+    for district_id, channel, number in session.execute(
+        select(Participation.district_id, Participation.channel, func.count())
+        .where(Participation.cycle_id == cycle.id)
+        .group_by(Participation.district_id, Participation.channel)
+    ):
+        counts.setdefault(district_id, {})[channel] = number
+    ordered: list[District | None] = list(cycle.districts)
+    if None in counts:
+        ordered.append(None)
+    return [
+        ParticipationRow(
+            district,
+            counts.get(district.id if district else None, {}).get(Channel.ONLINE, 0),
+            counts.get(district.id if district else None, {}).get(Channel.PAPER, 0),
+        )
+        for district in ordered
+    ]
+
+
+def get_published_result(session: Session, cycle: Cycle, result_id: int) -> Result | None:
+    """A published result of ``cycle`` (the one standing, or one a correction replaced); never a draft."""
+    return session.scalar(
+        select(Result).where(
+            Result.id == result_id, Result.cycle_id == cycle.id, Result.status == ResultStatus.PUBLISHED
+        )
+    )
+
+
+def corrected_by(session: Session, result: Result) -> Result | None:
+    """The published correction of ``result``, if there is one."""
+    return session.scalar(
+        select(Result).where(Result.corrects_id == result.id, Result.status == ResultStatus.PUBLISHED).limit(1)
     )

@@ -312,6 +312,49 @@ def closed_vote(site: Site) -> dict:
     return site.once("closed-vote", build)
 
 
+def counted(site: Site) -> dict:
+    """Two closed cycles: ``results-mes`` (Equal Shares with a greedy completion) published, then corrected;
+    ``results-draft`` (greedy) with a draft result waiting for staff."""
+
+    def build(session):
+        from datetime import timedelta
+
+        from pb.db import utcnow
+        from pb.services import results
+        from tests.factories import cast_votes, make_voting_cycle
+
+        staff, now = site.account("staff"), utcnow()
+        slugs = {}
+        for slug, rule in (("results-mes", "mes"), ("results-draft", "greedy")):
+            extra = {"tally_completion": "greedy"} if rule == "mes" else {}
+            cycle, projects, during = make_voting_cycle(
+                session, staff, now=now - timedelta(days=16), slug=slug, ballot_type="approval", tally_rule=rule, **extra
+            )
+            a, b, c, d = projects
+            cast_votes(session, staff, cycle, [(a, c), (c,), (a, d)], during, prefix=f"{slug}-north")
+            cast_votes(session, staff, cycle, [(b,)], during, district=1, prefix=f"{slug}-south")
+            draft = results.draft_result(session, staff, cycle, now)
+            if rule == "mes":
+                first = results.publish_result(session, staff, draft, now)
+                correction = results.draft_result(session, staff, cycle, now, corrects=first, reason="Un coût était faux.")
+                results.publish_result(session, staff, correction, now)
+                slugs["first"] = str(first.id)
+            slugs[rule] = slug
+        session.commit()
+        return slugs
+
+    return site.once("counted", build)
+
+
+def results_page(endpoint_name: str, which: str, earlier: bool = False) -> Callable[[Site], str]:
+    def target(site: Site) -> str:
+        ids = counted(site)
+        extra = {"result_id": ids["first"]} if earlier else {}
+        return site.url_for(endpoint_name, slug=ids[which], **extra)
+
+    return target
+
+
 def vote_page(endpoint_name: str, kind: str = "knapsack", **values: Any) -> Callable[[Site], str]:
     return lambda site: site.url_for(endpoint_name, slug=voting_cycle(site, kind).slug, **values)
 
@@ -565,6 +608,16 @@ PAGES = [
     PageCase("vote-receipt-counted", counted_receipt),
     PageCase("vote-receipt-malformed", closed_page("voting.check_receipt", receipt="not a receipt")),
     PageCase("vote-receipt-unknown", closed_page("voting.check_receipt", receipt="0000-0000-0000-0000")),
+    # Results: nothing published yet, published (Equal Shares, corrected), an earlier result, staff pages
+    PageCase("results-not-published", closed_page("results.show_results")),
+    PageCase("results-published", results_page("results.show_results", "mes")),
+    PageCase("results-earlier", results_page("results.show_earlier_result", "mes", earlier=True)),
+    PageCase("results-staff-count", closed_page("results.manage_results"), user="staff"),
+    PageCase("results-staff-draft", results_page("results.manage_results", "greedy"), user="staff"),
+    PageCase("results-staff-published", results_page("results.manage_results", "mes"), user="staff"),
+    PageCase("results-publish", results_page("results.publish_result", "greedy"), user="staff"),
+    PageCase("results-correct", results_page("results.correct_result", "mes"), user="staff"),
+    PageCase("results-correct-errors", results_page("results.correct_result", "mes"), user="staff", then=send_empty),
     # The staff pages of a vote
     PageCase("voters-dashboard", voters_page("voters.show_dashboard"), user="staff"),
     PageCase("voters-codes", voters_page("voters.list_batches"), user="staff"),

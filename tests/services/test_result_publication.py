@@ -8,11 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from pb.models import AuditLogEntry, EligibilityBasis, ResultStatus
-from pb.services import eligibility, results, voting
-from pb.services.ballot_rules import RawChoices
+from pb.models import AuditLogEntry, ResultStatus
+from pb.services import results, voting
 from pb.services.errors import DomainError
-from tests.factories import create_account, make_voting_cycle
+from tests.factories import cast_votes, make_voting_cycle
 
 
 @pytest.fixture
@@ -24,18 +23,7 @@ def staff(make_user):
 def closed(session, staff, now):
     """A city-wide approval vote with three ballots, closed."""
     cycle, projects, during = make_voting_cycle(session, staff, now=now, ballot_type="approval")
-    picks = [(projects[0], projects[2]), (projects[2],), (projects[0], projects[3])]
-    for number, chosen in enumerate(picks):
-        user = create_account(session, f"voter{number}@example.org")
-        eligibility.confirm_voter(
-            session, staff, cycle, user, basis=EligibilityBasis.IN_PERSON, district_id=cycle.districts[0].id,
-            note="Lease", birth_date=None, citizen=True, now=during,
-        )
-        voter = eligibility.account_voter(session, cycle, user)
-        voting.cast_ballot(
-            session, cycle, voter, RawChoices(selected=tuple(str(p.id) for p in chosen)), voting.new_nonce(), during
-        )
-    session.commit()
+    cast_votes(session, staff, cycle, [(projects[0], projects[2]), (projects[2],), (projects[0], projects[3])], during)
     after = cycle.voting_end_at + timedelta(hours=1)
     return cycle, projects, after
 

@@ -163,6 +163,7 @@ def targets(app, client, session, make_cycle):
         "project_id": str(project.id),
         "name": proposal.photo_name,
         "comment_id": str(comment.id),
+        "result_id": "1",
         "batch_id": str(batch.id),
         "eligibility_id": str(eligibility_row.id),
     }
