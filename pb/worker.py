@@ -62,32 +62,24 @@ def prune_photos(app: Flask) -> int:
     return len(photos.prune(app.config["PHOTO_FOLDER"], referenced, now))
 
 
+def _counted(task, app: Flask, done: str, failed: str) -> int:
+    """Run one counting task of the round; a failure is logged and counts as nothing done."""
+    try:
+        number = task(app)
+    except Exception:
+        log.exception(failed)
+        return 0
+    if number:
+        log.info(done, number)
+    return number
+
+
 def run_round(app: Flask) -> RoundReport:
-    transitions, mail, sealed = 0, None, 0
-    try:
-        transitions = advance_now(app)
-        if transitions:
-            log.info("phase transitions recorded: %d", transitions)
-    except Exception:
-        log.exception("phase transition round failed")
-    try:
-        confirmed = confirm_now(app)
-        if confirmed:
-            log.info("ballot confirmations queued: %d", confirmed)
-    except Exception:
-        log.exception("ballot confirmation round failed")
-    try:
-        sealed = seal_now(app)
-        if sealed:
-            log.info("ballot logs sealed: %d", sealed)
-    except Exception:
-        log.exception("ballot log sealing round failed")
-    try:
-        pruned = prune_photos(app)
-        if pruned:
-            log.info("unused photos deleted: %d", pruned)
-    except Exception:
-        log.exception("photo pruning round failed")
+    transitions = _counted(advance_now, app, "phase transitions recorded: %d", "phase transition round failed")
+    _counted(confirm_now, app, "ballot confirmations queued: %d", "ballot confirmation round failed")
+    sealed = _counted(seal_now, app, "ballot logs sealed: %d", "ballot log sealing round failed")
+    _counted(prune_photos, app, "unused photos deleted: %d", "photo pruning round failed")
+    mail = None
     try:
         mail = deliver_now(app)
         if mail.claimed:

@@ -16,7 +16,7 @@ from datetime import datetime
 from fractions import Fraction
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from pb import permissions
@@ -33,11 +33,11 @@ from pb.models import (
     Channel,
     Cycle,
     District,
-    Participation,
     Result,
     ResultStatus,
     User,
 )
+from pb.services import voting_stats
 from pb.services.audit import record_change
 from pb.services.errors import DomainError
 from pb.services.transitions import frozen_ballot_config
@@ -673,23 +673,10 @@ def _detail(
 
 def participation_counts(session: Session, cycle: Cycle) -> list[ParticipationRow]:
     """How many voted, per district and channel (counts of participation rows only), in district order."""
-    counts: dict[int | None, dict[Channel, int]] = {}
-    for district_id, channel, number in session.execute(
-        select(Participation.district_id, Participation.channel, func.count())
-        .where(Participation.cycle_id == cycle.id)
-        .group_by(Participation.district_id, Participation.channel)
-    ):
-        counts.setdefault(district_id, {})[channel] = number
-    ordered: list[District | None] = list(cycle.districts)
-    if None in counts:
-        ordered.append(None)
     return [
-        ParticipationRow(
-            district,
-            counts.get(district.id if district else None, {}).get(Channel.ONLINE, 0),
-            counts.get(district.id if district else None, {}).get(Channel.PAPER, 0),
-        )
-        for district in ordered
+        ParticipationRow(row.district, row.by_channel.get(Channel.ONLINE, 0), row.by_channel.get(Channel.PAPER, 0))
+        for row in voting_stats.participation_counts(session, cycle)  # the one query, shared
+        if row.district is not None or row.by_channel  # a row for voters without a district only if any
     ]
 
 
