@@ -46,8 +46,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# Short waits: a page that does not do what a test expects should fail fast, not after 30 s.
-TIMEOUT_MS = 5_000
+# Short waits for what a page does: one that does not do what a test expects fails in seconds, not
+# after Playwright's 30 s. Loading a page gets longer: on CI the other test worker can load both
+# cores (gunicorn, the elections), and a sign-in page once took more than 5 s to load there.
+TIMEOUT_MS = 10_000
+NAVIGATION_TIMEOUT_MS = 30_000
 PASSWORD = "correct horse battery"
 LANGUAGES = {"en": "en-CA", "fr": "fr-CA"}  # short code -> the <html lang> the page must declare
 LOCALE_CODES = {"en": "en_CA", "fr": "fr_CA"}  # short code -> the value of the pb_locale cookie
@@ -130,12 +133,17 @@ def serving(server: BaseWSGIServer) -> Iterator[None]:
         thread.join(timeout=10)
 
 
+def set_timeouts(context: Any) -> None:
+    """The waits of every browser context the tests open."""
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+
+
 @pytest.fixture
 def context(browser, live_server: LiveServer) -> Iterator[Any]:
     """A fresh browser profile; closed before the server stops."""
     browser_context = browser.new_context(base_url=live_server.url, locale="en-CA")
-    browser_context.set_default_timeout(TIMEOUT_MS)
-    browser_context.set_default_navigation_timeout(TIMEOUT_MS)
+    set_timeouts(browser_context)
     try:
         yield browser_context
     finally:
@@ -384,8 +392,7 @@ class Site:
 
     def _plain_context(self, locale: str = "en-CA", **options: Any) -> Any:
         context = self.browser.new_context(base_url=self.url, locale=locale, **options)
-        context.set_default_timeout(TIMEOUT_MS)
-        context.set_default_navigation_timeout(TIMEOUT_MS)
+        set_timeouts(context)
         return context
 
 

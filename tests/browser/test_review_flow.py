@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from pb.models import BallotProject, Proposal, ProposalStatus
-from tests.browser.conftest import LOCALE_CODES, TIMEOUT_MS, assert_accessible, sign_in
+from tests.browser.conftest import LOCALE_CODES, assert_accessible, set_timeouts, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -32,8 +32,7 @@ def arranged(session, make_user):
 
 def new_page(browser, live_server, language: str = "en"):
     context = browser.new_context(base_url=live_server.url, locale="en-CA")
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(TIMEOUT_MS)
+    set_timeouts(context)
     context.add_cookies([{"name": "pb_locale", "value": LOCALE_CODES[language], "url": live_server.url}])
     return context, context.new_page()
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from pb.models import Ballot, EligibilityBasis
 from pb.services import eligibility
 from pb.voter_codes import display
-from tests.browser.conftest import PASSWORD, TIMEOUT_MS, focused, tab_to
+from tests.browser.conftest import PASSWORD, focused, set_timeouts, tab_to
 from tests.browser.test_keyboard import keyboard_sign_in
 from tests.factories import make_voting_cycle
 
@@ -222,7 +222,7 @@ def test_revise_then_check_the_receipts_after_close(page, knapsack: Vote) -> Non
 def test_a_knapsack_ballot_without_javascript(browser, knapsack: Vote) -> None:
     vote = knapsack
     context = browser.new_context(base_url=vote.server.url, locale="en-CA", java_script_enabled=False)
-    context.set_default_timeout(TIMEOUT_MS)
+    set_timeouts(context)
     try:
         page = context.new_page()
         enter_code(page, vote, vote.code(0))
@@ -263,7 +263,7 @@ def test_the_ballot_fits_a_360_pixel_phone(browser, knapsack: Vote) -> None:
         base_url=vote.server.url, locale="fr-CA", viewport={"width": 360, "height": 740}, is_mobile=True,
         has_touch=True, device_scale_factor=2,
     )
-    context.set_default_timeout(TIMEOUT_MS)
+    set_timeouts(context)
     try:
         page = context.new_page()
         enter_code(page, vote, vote.code())  # the whole cycle: every project, with the filters
