@@ -67,6 +67,9 @@ PAGES = (
     Page("proposal list, most supported", "/cycles/lakeview-2026/proposals?sort=supported", expect="Page 1 of"),
     Page("proposal search", "/cycles/lakeview-2026/proposals?q=securite+ecole", expect="proposals"),
     Page("proposal page", "/cycles/lakeview-2026/proposals/1", expect="History"),
+    # Lakeview 2025: the demo's finished cycle, 2,000 simulated ballots counted and published.
+    Page("results", "/cycles/lakeview-2025/results", expect="lakeview-2025/ballot-log.jsonl"),
+    Page("open data (50 cycles)", "/open-data", expect="lakeview-2025"),
 )
 PROPOSALS = {"proposals": 5000, "supports": 100_000, "comments": 50_000}
 

@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/profile_page.py /                      # the home page, 50 cycles
     .venv/bin/python benchmarks/profile_page.py /cycles/lakeview-2026 --requests 2000
     .venv/bin/python benchmarks/profile_page.py /account/sign-in --profiler cprofile   # by own time
+    .venv/bin/python benchmarks/profile_page.py / /archive /open-data --profiler none    # several, one seeding
 
 The application is built with production settings on a fresh PostgreSQL database seeded as
 ``pages.py`` seeds it (dropped at the end), and called as gunicorn calls it (``app(environ,
@@ -44,9 +45,37 @@ def requester(app, path: str, headers: dict[str, str]):
     return request
 
 
+def profile(app, path: str, options) -> None:
+    request = requester(app, path, {"Accept-Language": options.language})
+    for _ in range(50):  # templates compiled, connections open
+        request()
+    started, cpu = time.perf_counter(), time.process_time()
+    for _ in range(options.requests):
+        request()
+    each = (time.perf_counter() - started) / options.requests
+    cpu_each = (time.process_time() - cpu) / options.requests
+    print(
+        f"{path}: {each * 1000:.2f} ms a request, {cpu_each * 1000:.2f} ms of it on this "
+        f"process's CPU ({1 / each:,.0f} requests a second in one process)"
+    )
+    if options.profiler == "cprofile":
+        profiler = cProfile.Profile()
+        profiler.runcall(lambda: [request() for _ in range(options.requests)])
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(40)
+        print(out.getvalue())
+    elif options.profiler == "pyinstrument":
+        from pyinstrument import Profiler
+
+        with Profiler(interval=0.0002) as profiler:
+            for _ in range(options.requests):
+                request()
+        print(profiler.output_text(unicode=True, color=False, show_all=False))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("path", nargs="?", default="/")
+    parser.add_argument("paths", nargs="*", default=["/"], metavar="path")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--cycles", type=int, default=50)
     parser.add_argument("--language", default="en-CA", help="Accept-Language")
@@ -67,31 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         from pb.config import SETTINGS
 
         app = create_app({s.name: s.parse(env[s.env_var]) for s in SETTINGS if s.env_var in env})
-        request = requester(app, options.path, {"Accept-Language": options.language})
-        for _ in range(50):  # templates compiled, connections open
-            request()
-        started, cpu = time.perf_counter(), time.process_time()
-        for _ in range(options.requests):
-            request()
-        each = (time.perf_counter() - started) / options.requests
-        cpu_each = (time.process_time() - cpu) / options.requests
-        print(
-            f"{options.path}: {each * 1000:.2f} ms a request, {cpu_each * 1000:.2f} ms of it on this "
-            f"process's CPU ({1 / each:,.0f} requests a second in one process)"
-        )
-        if options.profiler == "cprofile":
-            profiler = cProfile.Profile()
-            profiler.runcall(lambda: [request() for _ in range(options.requests)])
-            out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(40)
-            print(out.getvalue())
-        elif options.profiler == "pyinstrument":
-            from pyinstrument import Profiler
-
-            with Profiler(interval=0.0002) as profiler:
-                for _ in range(options.requests):
-                    request()
-            print(profiler.output_text(unicode=True, color=False, show_all=False))
+        for path in options.paths:
+            profile(app, path, options)
         app.extensions["pb.db"].engine.dispose()
     return 0
 

@@ -1,6 +1,7 @@
 """The background worker's round: record due phase transitions, queue the hourly batch of ballot
 confirmations, seal the ballot logs of votes that are over (destroying their slot keys), delete
-proposal photos no proposal names any more, then deliver due mail.
+proposal photos no proposal names any more, make the signed election record of each newly published
+result (so that the open-data page lists its SHA-256), then deliver due mail.
 
 ``pb worker`` runs rounds in production; in development and the demo a thread of the web process
 does (:func:`pb.mail.start_delivery_thread`). Each task of a round that fails is logged and the
@@ -62,6 +63,14 @@ def prune_photos(app: Flask) -> int:
     return len(photos.prune(app.config["PHOTO_FOLDER"], referenced, now))
 
 
+def build_records(app: Flask) -> int:
+    """Make the signed election record of each newly published result; returns how many were made."""
+    from pb.services.records import build_missing_records
+
+    with app.extensions["pb.db"].session_factory() as session:
+        return build_missing_records(session, app.config["SIGNING_KEY_PATH"], app.config["RECORD_FOLDER"])
+
+
 def _counted(task, app: Flask, done: str, failed: str) -> int:
     """Run one counting task of the round; a failure is logged and counts as nothing done."""
     try:
@@ -79,6 +88,7 @@ def run_round(app: Flask) -> RoundReport:
     _counted(confirm_now, app, "ballot confirmations queued: %d", "ballot confirmation round failed")
     sealed = _counted(seal_now, app, "ballot logs sealed: %d", "ballot log sealing round failed")
     _counted(prune_photos, app, "unused photos deleted: %d", "photo pruning round failed")
+    _counted(build_records, app, "election records made: %d", "election record round failed")
     mail = None
     try:
         mail = deliver_now(app)

@@ -7,8 +7,8 @@ from flask import Response, abort, current_app, render_template
 from pb.extensions import db_session
 from pb.i18n import current_locale
 from pb.opendata import bp
-from pb.services import opendata
-from pb.services.cycles import get_cycle, list_cycles
+from pb.services import opendata, records
+from pb.services.cycles import get_cycle
 from pb.web import request_now
 
 
@@ -19,13 +19,30 @@ def _has(endpoint: str) -> bool:
 
 @bp.get("/open-data")
 def list_open_data():
-    session, now = db_session(), request_now()
-    return render_template(
-        "opendata/list_open_data.html",
-        catalogue=opendata.catalogue(session, list_cycles(session), now),
-        locale=current_locale(),
-        has=_has,
+    """Every cycle's files with their SHA-256, and each published result's signed election record.
+
+    The list is kept as a rendered fragment until a cycle changes, opens its vote, publishes a result
+    or gets its record made: each request reads two narrow queries (and stats the record files)."""
+    session, now, locale = db_session(), request_now(), current_locale()
+    state = opendata.catalogue_state(session, now)
+    folder = current_app.config["RECORD_FOLDER"]
+    record_files = {
+        cycle.id: records.record_file(folder, cycle, state.results[cycle.id])
+        for cycle in state.cycles
+        if cycle.id in state.results
+    }
+    key = ("open-data", locale, state.key(), tuple(record_files.items()), _has("records.download_record"))
+    listing = current_app.extensions["pb.fragments"](
+        key,
+        lambda: render_template(
+            "opendata/_catalogue.html",
+            catalogue=opendata.catalogue(session, state.cycles, now),
+            record_files=record_files,
+            locale=locale,
+            has=_has,
+        ),
     )
+    return render_template("opendata/list_open_data.html", listing=listing, empty=not state.cycles)
 
 
 @bp.get("/open-data/<slug>/<name>")

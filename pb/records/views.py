@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import abort, current_app, render_template, send_file
 
 from pb.extensions import db_session
@@ -22,34 +20,31 @@ def record_key_fingerprint() -> str | None:
 def _record(slug: str):
     session = db_session()
     cycle = get_cycle(session, slug)
-    if cycle is None or current_result(session, cycle) is None:
+    result = current_result(session, cycle) if cycle is not None else None
+    if result is None:
         abort(404)  # nothing of the outcome is public before publication
+    folder = current_app.config["RECORD_FOLDER"]
     try:
-        path = records.cached_record(
-            session, cycle, current_app.config["SIGNING_KEY_PATH"], current_app.config["RECORD_FOLDER"]
-        )
+        path = records.cached_record(session, cycle, result.id, current_app.config["SIGNING_KEY_PATH"], folder)
     except records.SigningKeyMissing:
         current_app.logger.error("no election record for %s: no usable signing key", slug)
         abort(503)
-    return cycle, path
+    return cycle, result, path
 
 
 @bp.get("/cycles/<slug>/record")
 def show_record(slug: str):
-    cycle, path = _record(slug)
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    cycle, result, _path = _record(slug)
     return render_template(
-        "records/show_record.html", cycle=cycle, sha256=digest.hexdigest(), size=path.stat().st_size
+        "records/show_record.html", cycle=cycle,
+        record=records.record_file(current_app.config["RECORD_FOLDER"], cycle, result.id),
     )
 
 
 @bp.get("/cycles/<slug>/record.zip")
 def download_record(slug: str):
-    _cycle, path = _record(slug)
+    cycle, _result, path = _record(slug)
     return send_file(
-        path, mimetype="application/zip", as_attachment=True, download_name=f"{slug}-election-record.zip",
+        path, mimetype="application/zip", as_attachment=True, download_name=records.download_name(cycle),
         max_age=3600,
     )

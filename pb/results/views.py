@@ -127,18 +127,33 @@ def _report_context(cycle: Cycle, result: Result) -> dict:
 
 
 def _render_public(cycle: Cycle, result: Result | None, standing: Result | None):
-    session = db_session()
-    context: dict = {"cycle": cycle, "result": result, "standing": standing}
-    if result is not None:
-        context |= _report_context(cycle, result)
-        state = voting.log_state(session, cycle)
-        context |= {
-            "log": state,
-            "log_verified": _log_verified(cycle, state) if state is not None else False,
-            "corrected_by": results.corrected_by(session, result) if result is not standing else None,
-            "record_available": RECORD_ENDPOINT in current_app.view_functions,
-        }
-    return render_template("results/show_results.html", **context)
+    """The public page of ``result``. A published result never changes, nor do the sealed log and the
+    participation it was counted from: the page's content is kept as a fragment per process, keyed on
+    the cycle's version, the result shown and the one standing, the log's head and the language, and
+    rendered (its report read, a third of its cost counting again) only on the first request."""
+    session, locale = db_session(), current_locale()
+    state = voting.log_state(session, cycle) if result is not None else None
+    verified = _log_verified(cycle, state) if state is not None else False
+    record_available = RECORD_ENDPOINT in current_app.view_functions
+
+    def content() -> str:
+        context: dict = {"cycle": cycle, "result": result, "standing": standing}
+        if result is not None:
+            context |= _report_context(cycle, result)
+            context |= {
+                "log": state,
+                "log_verified": verified,
+                "corrected_by": results.corrected_by(session, result) if result is not standing else None,
+                "record_available": record_available,
+            }
+        return render_template("results/_public.html", **context)
+
+    key = (
+        "results", cycle.id, cycle.version, result and result.id, standing and standing.id,
+        state and str(state.head), verified, record_available, locale,
+    )
+    body = current_app.extensions["pb.fragments"](key, content)
+    return render_template("results/show_results.html", cycle=cycle, body=body)
 
 
 @bp.get("/cycles/<slug>/results")

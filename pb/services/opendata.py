@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from pb.models import BallotProject, Cycle, Result, ResultStatus
+from pb.services.results import standing_result_ids
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PROJECT_COLUMNS = (
@@ -189,3 +190,25 @@ def catalogue(session: Session, cycles: list[Cycle], now: datetime) -> list[Cycl
         )
         for cycle in public
     ]
+
+
+@dataclass(frozen=True)
+class CatalogueState:
+    """What the open-data page's files depend on, read in two narrow queries: the cycles whose voting has
+    opened (their projects are frozen from then on) with their versions, and each one's standing result."""
+
+    cycles: list[Cycle]
+    results: dict[int, int]  # cycle id -> standing published result id
+
+    def key(self) -> tuple:
+        return tuple((cycle.id, cycle.version, self.results.get(cycle.id)) for cycle in self.cycles)
+
+
+def catalogue_state(session: Session, now: datetime) -> CatalogueState:
+    cycles = session.scalars(
+        select(Cycle)
+        .options(joinedload(Cycle.closures))
+        .order_by(Cycle.proposals_start_at.desc(), Cycle.id.desc())
+    ).unique()
+    public = [cycle for cycle in cycles if projects_public(cycle, now)]
+    return CatalogueState(public, standing_result_ids(session, [cycle.id for cycle in public]) if public else {})

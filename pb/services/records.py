@@ -10,9 +10,11 @@ if they no longer give the published outcome, no record is made.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
@@ -146,24 +148,82 @@ def build_record(session: Session, cycle: Cycle, key) -> bytes:
     return record_format.write_record(files, key, result.published_at or result.created_at)
 
 
-def cached_record(session: Session, cycle: Cycle, key_path: str, folder: str) -> Path | None:
-    """The record file of the published result, built once per result and kept in ``folder``; None before
-    publication. The key is read only when the file has to be built."""
-    result = results.current_result(session, cycle)
-    if result is None:
+def record_path(folder: str | os.PathLike[str], cycle: Cycle, result: Result | int) -> Path:
+    """Where the record of ``result`` (a published result or its id) is kept: one file per result."""
+    result_id = result if isinstance(result, int) else result.id
+    return Path(folder) / f"{cycle.slug}-result-{result_id}.zip"
+
+
+def download_name(cycle: Cycle) -> str:
+    return f"{cycle.slug}-election-record.zip"
+
+
+@dataclass(frozen=True)
+class RecordFile:
+    """A record file as it is published: its name for downloads, size and SHA-256."""
+
+    name: str
+    size: int
+    sha256: str
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def record_file(folder: str | os.PathLike[str], cycle: Cycle, result_id: int) -> RecordFile | None:
+    """The record of the result ``result_id`` if it has been made (None if not yet); never builds it.
+
+    The file is hashed once per process and file version (a record is written once, whole)."""
+    path = record_path(folder, cycle, result_id)
+    try:
+        stat = path.stat()
+    except OSError:
         return None
-    path = Path(folder) / f"{cycle.slug}-result-{result.id}.zip"
-    if path.exists():
-        return path
-    data = build_record(session, cycle, load_signing_key(key_path))
+    key = (os.fspath(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _DIGESTS:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        if len(_DIGESTS) > 4096:
+            _DIGESTS.clear()
+        _DIGESTS[key] = digest.hexdigest()
+    return RecordFile(download_name(cycle), stat.st_size, _DIGESTS[key])
+
+
+def _write_whole(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".record-", suffix=".zip")
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         os.chmod(temporary, 0o644)
-        os.replace(temporary, path)  # two requests building it at once both write whole files
+        os.replace(temporary, path)  # two processes building it at once both write whole files
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def cached_record(session: Session, cycle: Cycle, result_id: int, key_path: str, folder: str) -> Path:
+    """The record file of the cycle's standing published result (``result_id``), built once per result
+    and kept in ``folder``. The key is read only when the file has to be built."""
+    path = record_path(folder, cycle, result_id)
+    if not path.exists():
+        _write_whole(path, build_record(session, cycle, load_signing_key(key_path)))
     return path
+
+
+def build_missing_records(session: Session, key_path: str, folder: str) -> int:
+    """Make the record of every standing published result that has none yet (the worker's task, so that
+    the open-data page can list each record's SHA-256 soon after publication); returns how many.
+
+    Without a signing key nothing is made and nothing fails: the record pages answer 503 and say so."""
+    if key_fingerprint(key_path) is None:
+        return 0
+    made = 0
+    for cycle_id, result_id in results.standing_result_ids(session).items():
+        cycle = session.get(Cycle, cycle_id)
+        if not record_path(folder, cycle, result_id).exists():
+            cached_record(session, cycle, result_id, key_path, folder)
+            made += 1
+    return made

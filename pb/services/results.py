@@ -309,6 +309,19 @@ def published_results(session: Session, cycle: Cycle) -> list[Result]:
     )
 
 
+def standing_result_ids(session: Session, cycle_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """Each cycle's standing published result id (as :func:`current_result` picks it), by cycle id: one
+    narrow query, for all cycles or those of ``cycle_ids``."""
+    query = (
+        select(Result.cycle_id, Result.id)
+        .where(Result.status == ResultStatus.PUBLISHED)
+        .order_by(Result.cycle_id, Result.published_at, Result.id)
+    )
+    if cycle_ids is not None:
+        query = query.where(Result.cycle_id.in_(list(cycle_ids)))
+    return {cycle_id: result_id for cycle_id, result_id in session.execute(query)}  # the latest wins
+
+
 # --- Reading a result: what the results pages show -----------------------------------------------
 # Everything here reads a stored result (the canonical JSON of its counts) and, for what the stored
 # outcome does not carry (the Method of Equal Shares' payments, the comparison with greedy), counts

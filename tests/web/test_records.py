@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +76,31 @@ def test_without_a_key_the_cycle_page_shows_no_fingerprint_and_the_record_is_una
     make_published_vote(session, staff, now, PICKS, ballot_type="approval")
     assert "sign the election record" not in client.get("/cycles/vote-cycle").get_data(as_text=True)
     assert client.get("/cycles/vote-cycle/record.zip").status_code == 503
+
+
+def test_the_worker_makes_each_record_once_and_open_data_lists_its_sha256(client, app, session, staff, now, signing_key):
+    import hashlib
+
+    from pb.worker import build_records
+
+    cycle = make_published_vote(session, staff, now, PICKS, ballot_type="approval")
+    app.extensions["pb.clock"] = lambda: cycle.voting_end_at + timedelta(hours=2)
+    before = client.get("/open-data").text
+    assert "vote-cycle-election-record.zip" not in before and "it is being made" in before
+    assert build_records(app) == 1
+    assert build_records(app) == 0  # once per result
+    data = client.get("/cycles/vote-cycle/record.zip").data
+    page = client.get("/open-data").text
+    assert "vote-cycle-election-record.zip" in page and "it is being made" not in page
+    assert hashlib.sha256(data).hexdigest() in page and f"{len(data):,} bytes" in page
+    french = client.get("/open-data", headers={"Accept-Language": "fr-CA"}).text
+    assert "le registre signé du scrutin" in french and hashlib.sha256(data).hexdigest() in french
+
+
+def test_without_a_key_the_worker_makes_no_record_and_fails_nothing(client, app, session, staff, now):
+    from pb.worker import build_records, run_round
+
+    make_published_vote(session, staff, now, PICKS, ballot_type="approval")
+    assert build_records(app) == 0
+    run_round(app)
+    assert not list(Path(app.config["RECORD_FOLDER"]).glob("*.zip"))

@@ -194,3 +194,22 @@ def test_the_results_page_links_the_signed_election_record(client, session, staf
     _publish(session, staff, cycle, after)
     page = client.get("/cycles/lakeview/results", headers=ENGLISH).text
     assert "/cycles/lakeview/record.zip" in page and "Download the signed election record" in page
+
+
+def test_a_published_result_is_rendered_once_then_served_from_a_few_queries(
+    app, client, session, staff, closed, query_counter
+):
+    """A published result never changes: later views reuse its rendered content, per language, until the
+    cycle itself is edited (a new version) or a correction stands."""
+    cycle, projects, after = closed
+    _publish(session, staff, cycle, after)
+    first = client.get("/cycles/lakeview/results", headers=ENGLISH).text
+    with query_counter() as statements:
+        again = client.get("/cycles/lakeview/results", headers=ENGLISH).text
+    assert again == first and "Round 1: Crisis response team" in again
+    assert len(statements) <= 4, "\n\n".join(statements)  # the cycle, its standing result, the log's head
+    french = client.get("/cycles/lakeview/results", headers=FRENCH).text
+    assert "Tour 1\u00a0:" in french and "Round 1" not in french
+    cycle.name_en = "Lakeview, renamed"
+    session.commit()
+    assert "Results: Lakeview, renamed" in client.get("/cycles/lakeview/results", headers=ENGLISH).text
