@@ -10,7 +10,7 @@ DEMO_ENV := PB_ENV=development PB_DATABASE_URL=sqlite:///$(DEMO_DB)
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,prod]'
+	$(BIN)/python -m pip install --quiet -e '.[test,prod,audit]'
 	touch $@
 
 install: $(BIN)/.installed

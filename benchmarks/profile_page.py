@@ -62,7 +62,7 @@ def profile(app, path: str, options) -> None:
         profiler = cProfile.Profile()
         profiler.runcall(lambda: [request() for _ in range(options.requests)])
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(40)
+        pstats.Stats(profiler, stream=out).sort_stats(options.sort).print_stats(options.lines)
         print(out.getvalue())
     elif options.profiler == "pyinstrument":
         from pyinstrument import Profiler
@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres", help="see pages.py"
     )
+    parser.add_argument("--sort", default="tottime", help="cProfile's order: tottime (own time) or cumulative")
+    parser.add_argument("--lines", type=int, default=40, help="how many of cProfile's functions to print")
     parser.add_argument("--database", default="pb_profile")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14")
     options = parser.parse_args(argv)
