@@ -194,3 +194,17 @@ def safe_next_path(target: str | None, fallback: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return fallback
     return target
+
+
+def cross_site_request() -> bool:
+    """Whether the browser says this request comes from another site.
+
+    Browsers send ``Sec-Fetch-Site`` and ``Origin`` with every form POST: a form that another site
+    submits says ``cross-site`` (or ``same-site`` from a sibling host) and its own origin. Requests
+    without either header (old browsers, scripts) are not refused on this ground. This protects the
+    one form that carries no session token (the language switch; see ``pb.site.views``)."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        return True
+    origin = request.headers.get("Origin")
+    return origin is not None and origin != request.host_url.rstrip("/")

@@ -7,9 +7,9 @@ from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from pb.extensions import database, db_session, limiter, uses_redis
+from pb.extensions import csrf, database, db_session, limiter, uses_redis
 from pb.i18n import LOCALE_COOKIE
-from pb.security import safe_next_path
+from pb.security import cross_site_request, safe_next_path
 from pb.services.accounts import set_locale
 from pb.site import bp
 from pb.site.forms import LanguageForm
@@ -20,9 +20,10 @@ log = logging.getLogger(__name__)
 
 
 @bp.post("/language")
+@csrf.exempt  # no session token: see LanguageForm
 def switch_language():
     form = LanguageForm()
-    if not form.validate_on_submit():
+    if cross_site_request() or not form.validate_on_submit():
         abort(400)
     if current_user.is_authenticated:
         set_locale(db_session(), current_user, form.locale.data)

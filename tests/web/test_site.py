@@ -151,9 +151,44 @@ class TestCsrf:
         return {**app_settings, "WTF_CSRF_ENABLED": True}
 
     def test_a_form_without_its_token_is_refused_in_the_visitors_language(self, client):
-        response = client.post("/language", data={"locale": "fr_CA", "next": "/"}, headers=FRENCH)
+        response = client.post(
+            "/account/sign-in", data={"email": "a@example.org", "password": "x"}, headers=FRENCH
+        )
         assert response.status_code == 400
         assert "Requête invalide" in response.text
+
+    def test_the_language_switch_needs_no_token_but_refuses_other_sites(
+        self, client, session, make_user, log_in
+    ):
+        """The switch on every page carries no session token (pages stay the same for every visitor):
+        what the browser marks as sent from another site is refused, and changes nothing."""
+        user = log_in(make_user("amira@example.org"))
+        for headers in (
+            {"Sec-Fetch-Site": "cross-site"},
+            {"Sec-Fetch-Site": "same-site"},
+            {"Origin": "https://evil.example"},
+            {"Origin": "null"},
+            {"Origin": "http://localhost", "Sec-Fetch-Site": "cross-site"},
+        ):
+            refused = client.post("/language", data={"locale": "fr_CA", "next": "/"}, headers=headers)
+            assert refused.status_code == 400 and LOCALE_COOKIE not in refused.headers.get("Set-Cookie", ""), headers
+        session.refresh(user)
+        assert user.locale != "fr_CA"
+        for headers in ({}, {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"}):
+            switched = client.post("/language", data={"locale": "fr_CA", "next": "/"}, headers=headers)
+            assert switched.status_code == 302 and f"{LOCALE_COOKIE}=fr_CA" in switched.headers["Set-Cookie"]
+        session.refresh(user)
+        assert user.locale == "fr_CA"
+
+
+def test_public_pages_give_a_new_visitor_no_session(client, make_cycle):
+    """No session token on pages everyone sees: a first visit sets no cookie (none to sign, none to
+    send back), until the visitor signs in, switches language or uses a form."""
+    make_cycle(slug="lakeview", phase="proposals")
+    for path in ("/", "/archive", "/cycles/lakeview", "/open-data", "/transparency"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "Set-Cookie" not in response.headers, path
 
 
 class TestTrustedHosts:
