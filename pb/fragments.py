@@ -7,6 +7,10 @@ and the viewer's permissions where the piece depends on them. A change to any of
 key, so nothing is ever invalidated by hand; old entries fall out of the LRU (``MAX_FRAGMENTS`` per
 process: at about 1 kB a fragment, some 16 MB at most). Nothing per user (a CSRF token, a name,
 "you support this") may go in a fragment.
+
+Pieces that also change with time (a list of cycles shows which phase each is in) are kept with
+:meth:`FragmentCache.keep` until the next moment they change by themselves, and read back with
+:meth:`FragmentCache.kept`.
 """
 
 from __future__ import annotations
@@ -14,16 +18,19 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from datetime import UTC, datetime
 
 from markupsafe import Markup
 
 MAX_FRAGMENTS = 16_384  # every card of a few large cycles in both languages
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 class FragmentCache:
     def __init__(self, size: int = MAX_FRAGMENTS) -> None:
         self.size = size
         self._entries: OrderedDict[Hashable, Markup] = OrderedDict()
+        self._timed: OrderedDict[Hashable, tuple[datetime, datetime | None, Markup]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __call__(self, key: Hashable, caller: Callable[[], str]) -> Markup:
@@ -39,9 +46,35 @@ class FragmentCache:
                 self._entries.popitem(last=False)
         return html
 
+    def kept(self, key: Hashable, now: datetime) -> Markup | None:
+        """A piece kept with :meth:`keep`, if ``now`` is within the time it holds for."""
+        with self._lock:
+            entry = self._timed.get(key)
+            if entry is None:
+                return None
+            made_at, until, html = entry
+            if not made_at <= now < (until or _NEVER):  # a clock set back (tests) renders again
+                return None
+            self._timed.move_to_end(key)
+            return html
+
+    def keep(self, key: Hashable, html: str, *, now: datetime, until: datetime | None) -> Markup:
+        """Keep ``html`` under ``key`` from ``now`` until ``until`` (None: until the key changes).
+
+        For pieces that also change with the clock (which phase each cycle is in): ``until`` is the
+        next moment anything on them changes by itself, such as a phase starting."""
+        html = Markup(html)
+        with self._lock:
+            self._timed[key] = (now, until, html)
+            self._timed.move_to_end(key)
+            if len(self._timed) > self.size:
+                self._timed.popitem(last=False)
+        return html
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._timed.clear()
 
     def __len__(self) -> int:
         return len(self._entries)

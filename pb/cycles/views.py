@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, render_template
+from flask import abort, current_app, render_template
 
 from pb.cycles import bp
 from pb.explain import ballot_explanation, rule_explanation, tie_break_explanation
@@ -13,7 +13,7 @@ from pb.i18n import current_locale
 from pb.labels import PHASE_NAMES, datetime_pattern
 from pb.models import Cycle
 from pb.services import voting
-from pb.services.cycles import get_cycle, list_cycles_page
+from pb.services.cycles import cycles_signature, get_cycle, list_cycles_page, next_phase_change
 from pb.services.transitions import advance_if_due
 from pb.web import page_number, request_now
 
@@ -35,18 +35,29 @@ def _cycle_key(kind: str, now: datetime, locale: str):
 
 
 def _render_list(template: str, past: bool):
-    now = request_now()
-    page = list_cycles_page(db_session(), now, past=past, number=page_number(), per_page=PAGE_SIZE)
-    if page is None:
-        abort(404)
-    return render_template(
-        template,
-        card_key=_cycle_key("cycle-card", now, current_locale()),
-        page=page,
-        now=now,
-        phase_names=PHASE_NAMES,
-        dt_format=datetime_pattern(current_locale()),
-    )
+    """A page of the cycles running or to come, or of the archive.
+
+    Its content is the same for everyone until a cycle changes or a phase starts or ends: it is kept
+    whole (per page and language) under the cycles' signature until the next phase change, so a view
+    that reuses it runs one narrow query instead of loading the cycles."""
+    session, now, locale, number = db_session(), request_now(), current_locale(), page_number()
+    kept = current_app.extensions["pb.fragments"]
+    key = ("cycle-list", past, number, locale, cycles_signature(session))
+    content = kept.kept(key, now)
+    if content is None:
+        page = list_cycles_page(session, now, past=past, number=number, per_page=PAGE_SIZE)
+        if page is None:
+            abort(404)
+        html = render_template(
+            "cycles/_past_cycles_content.html" if past else "cycles/_list_cycles_content.html",
+            card_key=_cycle_key("cycle-card", now, locale),
+            page=page,
+            now=now,
+            phase_names=PHASE_NAMES,
+            dt_format=datetime_pattern(locale),
+        )
+        content = kept.keep(key, html, now=now, until=next_phase_change(session, now))
+    return render_template(template, content=content)
 
 
 @bp.get("/")
@@ -71,7 +82,7 @@ def _with_ballots(key, ballots: voting.LogState | None):
 @bp.get("/cycles/<slug>")
 def show_cycle(slug: str):
     session, now = db_session(), request_now()
-    cycle = get_cycle(session, slug)
+    cycle = get_cycle(session, slug, districts=False)  # the kept page reads them when it is rendered
     if cycle is None:
         abort(404)
     advance_if_due(session, cycle, now)

@@ -51,6 +51,44 @@ def test_the_cache_keeps_the_last_entries_and_renders_each_key_once():
     assert cache("a", render("A again")) == "A again"
 
 
+def test_a_kept_piece_holds_from_when_it_was_made_until_its_end():
+    from datetime import timedelta
+
+    cache = FragmentCache(size=2)
+    now = utcnow()
+    cache.keep("list", "<p>A</p>", now=now, until=now + timedelta(hours=1))
+    cache.keep("forever", "<p>B</p>", now=now, until=None)
+    assert cache.kept("list", now) == "<p>A</p>"
+    assert cache.kept("list", now + timedelta(minutes=59)) == "<p>A</p>"
+    assert cache.kept("list", now + timedelta(hours=1)) is None  # a phase starts: render again
+    assert cache.kept("list", now - timedelta(seconds=1)) is None  # a clock set back: render again
+    assert cache.kept("forever", now + timedelta(days=9999)) == "<p>B</p>"
+    assert cache.kept("other", now) is None
+    cache.keep("third", "C", now=now, until=None)  # "list" was the least recently used
+    assert cache.kept("list", now) is None and cache.kept("forever", now) == "<p>B</p>"
+
+
+def test_the_kept_lists_of_cycles_follow_new_and_removed_cycles(client, session):
+    from pb.models import Cycle
+    from tests.factories import make_cycle as create
+
+    create(session, slug="first", phase="proposals")
+    create(session, slug="done", phase="results")
+    assert "/cycles/first" in client.get("/", headers=ENGLISH).text
+    assert "/cycles/done" in client.get("/archive", headers=ENGLISH).text
+    create(session, slug="second", phase="review")
+    assert "/cycles/second" in client.get("/", headers=ENGLISH).text
+    third = create(session, slug="third", phase="review")
+    assert "/cycles/third" in client.get("/", headers=ENGLISH).text
+    session.delete(third)
+    session.commit()
+    page = client.get("/", headers=ENGLISH).text
+    assert "/cycles/third" not in page and "/cycles/second" in page
+    session.delete(session.query(Cycle).filter_by(slug="done").one())
+    session.commit()
+    assert "/cycles/done" not in client.get("/archive", headers=ENGLISH).text
+
+
 def test_a_card_follows_its_proposal_counters_language_and_cycle(app, client, session, cycle, author):
     proposal = make_proposal(session, author, cycle, title="Lights on the river path")
     assert "Lights on the river path" in list_page(client)
