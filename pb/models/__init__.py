@@ -11,6 +11,7 @@ from pb.models.cycle import (
     PhaseTransition,
 )
 from pb.models.deliberation import Comment, Flag, Follow, Support
+from pb.models.notification import NotificationBookmark, PendingNotification
 from pb.models.outbox import MailStatus, OutboxMail
 from pb.models.proposal import (
     LANGUAGES,
@@ -70,7 +71,9 @@ __all__ = [
     "Flag",
     "Follow",
     "MailStatus",
+    "NotificationBookmark",
     "OutboxMail",
+    "PendingNotification",
     "Phase",
     "PhaseClosure",
     "PhaseTransition",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -140,6 +142,19 @@ def _back_to(cycle: Cycle, proposal: Proposal):
     return redirect(url_for("review.review_proposal", slug=cycle.slug, proposal_id=proposal.id))
 
 
+def _act_and_go_back(cycle: Cycle, proposal: Proposal, form, action: Callable[[], object], done: str):
+    """A button on the review page: ``action()`` if the form is valid, then ``done`` or the reason it
+    was refused flashed, and back to the page."""
+    if form.validate_on_submit():
+        with domain_errors(form) as attempt:
+            action()
+        if attempt.ok:
+            flash(done, "success")
+        for message in form.form_errors:
+            flash(message, "error")
+    return _back_to(cycle, proposal)
+
+
 @bp.route("/<slug>/proposals/<int:proposal_id>", methods=["GET", "POST"])
 @role_required(*REVIEWERS)
 def review_proposal(slug: str, proposal_id: int):
@@ -181,15 +196,11 @@ def unassign_reviewer(slug: str, proposal_id: int):
     cycle = _cycle_or_404(slug)
     proposal = _proposal_or_404(cycle, proposal_id)
     form = UnassignForm()
-    if form.validate_on_submit():
-        with domain_errors(form) as attempt:
-            review_service.unassign_reviewer(db_session(), current_user, proposal, form.reviewer(), request_now())
-        if attempt.ok:
-            flash(_("The reviewer was taken off this proposal."), "success")
-            return _back_to(cycle, proposal)
-        for message in form.form_errors:
-            flash(message, "error")
-    return _back_to(cycle, proposal)
+
+    def unassign():
+        review_service.unassign_reviewer(db_session(), current_user, proposal, form.reviewer(), request_now())
+
+    return _act_and_go_back(cycle, proposal, form, unassign, _("The reviewer was taken off this proposal."))
 
 
 @bp.post("/<slug>/proposals/<int:proposal_id>/confirm")
@@ -231,15 +242,11 @@ def merge_proposal(slug: str, proposal_id: int):
 def decline_merge(slug: str, proposal_id: int):
     cycle = _cycle_or_404(slug)
     proposal = _proposal_or_404(cycle, proposal_id)
-    form = DeclineMergeForm()
-    if form.validate_on_submit():
-        with domain_errors(form) as attempt:
-            review_service.decline_merge(db_session(), current_user, proposal, request_now())
-        if attempt.ok:
-            flash(_("The suggested merge was turned down."), "success")
-        else:
-            flash(form.form_errors[0], "error")
-    return _back_to(cycle, proposal)
+
+    def decline():
+        review_service.decline_merge(db_session(), current_user, proposal, request_now())
+
+    return _act_and_go_back(cycle, proposal, DeclineMergeForm(), decline, _("The suggested merge was turned down."))
 
 
 # --- Ballot projects ----------------------------------------------------------------------------

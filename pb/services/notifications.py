@@ -1,14 +1,19 @@
 """Mail to the people who follow a proposal: its status changed, or someone commented.
 
-Built from the rows, not from hooks: each round of the worker reads the status changes
-(``ProposalStatusChange``) and comments newer than what each person was last mailed about,
-on the proposals they follow, and queues one mail per person in the outbox, in their language.
-Nobody is told about their own action. People choose ``daily`` (the default: one digest a day at
-most), ``immediate`` (a mail each round something happened) or ``off``.
+Built from the rows, not from hooks. Each round of the worker reads only the status changes
+(``ProposalStatusChange``) and comments newer than one shared bookmark (``NotificationBookmark``),
+finds the followers of just the proposals they touch (one joined ``INSERT ... SELECT`` a kind of
+event) and keeps each piece of news for each follower as a ``PendingNotification``; then it queues
+one mail per person who is due, in their language, from their pending news, and deletes it. Nobody
+is told about their own action. People choose ``daily`` (the default: one digest a day at most),
+``immediate`` (a mail each round something happened) or ``off``. The work of a round grows with
+the news and the people it concerns, not with the number of follows.
 
 Only events older than :data:`SETTLE` are read, so a request that took its clock reading before
 the round and commits after it is not skipped. Rounds take a lock (PostgreSQL advisory lock;
-SQLite has one writer at a time), so two workers never mail the same news twice.
+SQLite has one writer at a time), so two workers never mail the same news twice; a round is one
+transaction (bookmark, pending news, queued mail), so a round that fails leaves nothing half done,
+and a round whose clock is behind the bookmark does nothing.
 """
 
 from __future__ import annotations
@@ -21,10 +26,19 @@ from datetime import datetime, timedelta
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import and_, delete, exists, insert, or_, select, text, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from pb.models import Comment, Follow, Proposal, ProposalStatusChange, User
+from pb.models import (
+    Comment,
+    Follow,
+    NotificationBookmark,
+    PendingNotification,
+    Proposal,
+    ProposalStatusChange,
+    User,
+)
+from pb.models.notification import BOOKMARK_ID
 from pb.services.errors import DomainError
 from pb.services.outbox import queue_mail
 
@@ -49,6 +63,8 @@ def set_notify_mode(session: Session, user: User, mode: str, now: datetime) -> N
     if mode != user.notify_mode:
         if user.notify_mode == OFF:
             user.notified_until = now
+        if mode == OFF:  # nothing from before is told when it is turned back on
+            session.execute(delete(PendingNotification).where(PendingNotification.user_id == user.id))
         user.notify_mode = mode
         session.flush()
 
@@ -85,31 +101,62 @@ def _lock_round(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
 
 
-def _collect(session: Session, now: datetime, horizon: datetime) -> dict[int, list[News]]:
-    news: dict[int, list[News]] = defaultdict(list)
-    followers = select(Follow).join(User, User.id == Follow.user_id).where(User.is_active, _due(now))
-    comments = session.execute(
-        followers.with_only_columns(Follow.user_id, Comment.proposal_id, Comment.created_at, Comment.parent_id)
-        .join(Comment, Comment.proposal_id == Follow.proposal_id)
-        .where(
-            _window(Comment.created_at, horizon),
-            Comment.author_id != Follow.user_id,
-            Comment.hidden_at.is_(None),
+def _read_news(session: Session, since: datetime | None, horizon: datetime) -> None:
+    """Keep the events in (``since``, ``horizon``] as pending news for the followers of their proposals.
+
+    Everything that can change before a digest is due (hidden comments, unfollowing, the person's
+    mode) is checked again when the mail is built; what cannot is settled here.
+    """
+
+    def followers(event, at):
+        query = (
+            select(Follow.user_id, event.id)
+            .select_from(event)
+            .join(Follow, Follow.proposal_id == event.proposal_id)
+            .join(User, User.id == Follow.user_id)
+            .where(_window(at, horizon), User.notify_mode != OFF)
         )
+        return query if since is None else query.where(at > since)
+
+    comments = followers(Comment, Comment.created_at).where(Comment.author_id != Follow.user_id)
+    steps = followers(ProposalStatusChange, ProposalStatusChange.at).where(
+        ProposalStatusChange.actor_id.is_distinct_from(Follow.user_id),
+        ProposalStatusChange.event.in_(NEWS_EVENTS),
+    )
+    session.execute(insert(PendingNotification).from_select(["user_id", "comment_id"], comments))
+    session.execute(insert(PendingNotification).from_select(["user_id", "status_change_id"], steps))
+
+
+def _take_due_news(session: Session, now: datetime, horizon: datetime) -> dict[int, list[News]]:
+    """The pending news of every person due a mail now that is still news to them; their pending rows go."""
+    news: dict[int, list[News]] = defaultdict(list)
+    due = (
+        select(PendingNotification.user_id)
+        .join(User, User.id == PendingNotification.user_id)
+        .where(User.is_active, _due(now))
+    )
+    comments = session.execute(
+        due.add_columns(Comment.proposal_id, Comment.created_at, Comment.parent_id)
+        .join(Comment, Comment.id == PendingNotification.comment_id)
+        .join(Follow, and_(Follow.proposal_id == Comment.proposal_id, Follow.user_id == User.id))
+        .where(_window(Comment.created_at, horizon), Comment.hidden_at.is_(None))
     )
     for user_id, proposal_id, at, parent_id in comments:
         news[user_id].append(News(proposal_id, at, is_reply=parent_id is not None))
     steps = session.execute(
-        followers.with_only_columns(Follow.user_id, ProposalStatusChange)
-        .join(ProposalStatusChange, ProposalStatusChange.proposal_id == Follow.proposal_id)
-        .where(
-            _window(ProposalStatusChange.at, horizon),
-            ProposalStatusChange.actor_id.is_distinct_from(Follow.user_id),
-            ProposalStatusChange.event.in_(NEWS_EVENTS),
-        )
+        due.add_columns(ProposalStatusChange)
+        .join(ProposalStatusChange, ProposalStatusChange.id == PendingNotification.status_change_id)
+        .join(Follow, and_(Follow.proposal_id == ProposalStatusChange.proposal_id, Follow.user_id == User.id))
+        .where(_window(ProposalStatusChange.at, horizon))
     )
     for user_id, step in steps:
         news[user_id].append(News(step.proposal_id, step.at, step=step))
+    # Told now, or no longer news (hidden since, unfollowed, ...): either way not pending any more.
+    session.execute(
+        delete(PendingNotification).where(
+            exists().where(User.id == PendingNotification.user_id, User.is_active, _due(now))
+        )
+    )
     return news
 
 
@@ -120,7 +167,17 @@ def send_notifications(session: Session, now: datetime, link: Callable[[Proposal
     """
     _lock_round(session)
     horizon = now - SETTLE
-    news = _collect(session, now, horizon)
+    bookmark = session.get(NotificationBookmark, BOOKMARK_ID)
+    if bookmark is None:  # the first round reads every past event once
+        _read_news(session, None, horizon)
+        session.add(NotificationBookmark(id=BOOKMARK_ID, read_until=horizon))
+    elif bookmark.read_until > horizon:  # this worker's clock is behind the last round's: wait
+        return 0
+    elif bookmark.read_until < horizon:
+        _read_news(session, bookmark.read_until, horizon)
+        bookmark.read_until = horizon
+    session.flush()
+    news = _take_due_news(session, now, horizon)
     if not news:
         return 0
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(news)))}
