@@ -3,6 +3,7 @@ withdrawing, staff translations, and the photos."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from flask import (
@@ -53,8 +54,8 @@ PAGE_SIZE = 20
 SHUFFLE_KEY = "pb_shuffle"
 
 
-def _cycle_or_404(slug: str, *, categories: bool = True) -> Cycle:
-    cycle = get_cycle(db_session(), slug, categories=categories)
+def _cycle_or_404(slug: str, *, categories: bool = True, districts: bool = True) -> Cycle:
+    cycle = get_cycle(db_session(), slug, categories=categories, districts=districts)
     if cycle is None:
         abort(404)
     return cycle
@@ -105,14 +106,36 @@ def _visitor_seed() -> int:
     return seed
 
 
+class _Later(Sequence):
+    """A form's choices made on first use: only when the form is validated or rendered (a kept list
+    page does neither, and then needs no districts or categories)."""
+
+    def __init__(self, make) -> None:
+        self._make, self._items = make, None
+
+    def _all(self) -> list:
+        if self._items is None:
+            self._items = self._make()
+        return self._items
+
+    def __getitem__(self, index):
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
 def _render_list(cycle: Cycle, *, mine: bool):
     locale = current_locale()
     form = ProposalFilterForm(request.args)
-    form.district.choices = _area_choices(cycle, locale, with_all=True)
-    form.category.choices = _category_choices(cycle, locale, _("All categories"))
+    form.district.choices = _Later(lambda: _area_choices(cycle, locale, with_all=True))
+    form.category.choices = _Later(lambda: _category_choices(cycle, locale, _("All categories")))
     form.status.choices = [("", _("All statuses"))] + [
         (value, str(STATUS_NAMES.get(value, HIDDEN))) for value in service.status_choices()
     ]
+    for name in ("district", "category"):
+        if not request.args.get(name):  # "all" is always a valid choice: no need to make the others to check it
+            form[name].validate_choice = False
     if request.args and not form.validate():
         filters = service.ProposalFilters(mine=mine)  # a broken filter shows the errors and the whole list
     else:
@@ -138,7 +161,7 @@ def _render_list(cycle: Cycle, *, mine: bool):
     now = request_now()
     arguments = {k: v for k, v in request.args.items() if k != "page" and v}
 
-    def card_key(proposal: Proposal) -> tuple:
+    def card_key(proposal: service.CardKey) -> tuple:
         """Everything a card shows: the proposal as of its version, its counters, the cycle's district and
         category names as of its version, the language, and whether the viewer may read it if hidden."""
         reader = permissions.can_read_hidden(current_user, proposal) if proposal.is_hidden else None
@@ -157,8 +180,16 @@ def _render_list(cycle: Cycle, *, mine: bool):
     # The search form shows the request's filters (and their errors): the same HTML for the same filters.
     shown = sorted((k, v) for k, v in request.args.items(multi=True) if k != "page")
     filters_key = ("proposal-filters", cycle.id, cycle.version, locale, mine, *shown)
+
+    def areas() -> str:
+        """Before a card is rendered: the cycle's districts and categories in the session, so that its
+        proposals' district and category resolve without a query each."""
+        cycle.districts, cycle.categories  # noqa: B018
+        return ""
+
     return render_template(
         "proposals/list_proposals.html",
+        areas=areas,
         card_key=card_key,
         filters_key=filters_key,
         cycle=cycle,
@@ -175,7 +206,7 @@ def _render_list(cycle: Cycle, *, mine: bool):
 
 @bp.get("/cycles/<slug>/proposals")
 def list_proposals(slug: str):
-    return _render_list(_cycle_or_404(slug), mine=False)
+    return _render_list(_cycle_or_404(slug, districts=False), mine=False)
 
 
 @bp.get("/cycles/<slug>/proposals/mine")

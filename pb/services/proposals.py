@@ -8,8 +8,10 @@ Reviews (feasibility, cost, merging) and moderation build on :func:`change_statu
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Select, cast, func, select
@@ -363,13 +365,46 @@ class ProposalFilters:
     mine: bool = False  # the viewer's own proposals, drafts included
 
 
+class CardKey(NamedTuple):
+    """What a proposal's card depends on, read with the page's ids: a page whose cards are all kept
+    (``pb.fragments``) never loads the proposals themselves."""
+
+    id: int
+    version: int
+    support_count: int
+    comment_count: int
+    hidden_at: datetime | None
+    author_id: int | None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+
 @dataclass
 class ProposalPage:
-    items: list[Proposal]
+    keys: list[CardKey]
     total: int
     number: int
     per_page: int
     filters: ProposalFilters = field(default_factory=ProposalFilters)
+    load: Callable[[list[int]], list[Proposal]] | None = field(default=None, repr=False)
+    _items: list[Proposal] | None = field(default=None, repr=False)
+
+    @property
+    def items(self) -> list[Proposal]:
+        """The page's proposals, in order: loaded on first use, in one query."""
+        if self._items is None:
+            self._items = self.load([key.id for key in self.keys]) if self.load and self.keys else []
+        return self._items
+
+    @items.setter
+    def items(self, proposals: list[Proposal]) -> None:
+        self._items = proposals
+
+    def proposal(self, proposal_id: int) -> Proposal | None:
+        """One of the page's proposals (None if it was deleted since the page's ids were read)."""
+        return next((p for p in self.items if p.id == proposal_id), None)
 
     @property
     def pages(self) -> int:
@@ -424,6 +459,12 @@ def _filtered(cycle: Cycle, viewer: User | None, filters: ProposalFilters) -> Se
     return statement
 
 
+_CARD_KEY = (
+    Proposal.id, Proposal.version, Proposal.support_count, Proposal.comment_count, Proposal.hidden_at,
+    Proposal.author_id,
+)
+
+
 def list_proposals(
     session: Session,
     cycle: Cycle,
@@ -436,42 +477,48 @@ def list_proposals(
 ) -> ProposalPage | None:
     """One page of the cycle's proposals (None past the last page); two queries whatever the page holds.
 
-    The first query orders and cuts the list on narrow columns only (the ids, with the count as a
-    sub-query evaluated once): on PostgreSQL both are index-only scans of ``ix_proposals_cycle_status_id``
-    (or a walk down ``ix_proposals_cycle_supports``/``..._comments`` for those sorts), whatever the
-    size of the rows. The second loads the page's rows, and only them, by primary key.
+    The first query orders and cuts the list on narrow columns only (the ids and what a card's key
+    needs, with the count as a sub-query evaluated once): on PostgreSQL the count and the order walk
+    ``ix_proposals_cycle_status_id`` (or ``ix_proposals_cycle_supports``/``..._comments`` backwards for
+    those sorts), whatever the size of the rows. The second, only when ``items`` is first read (a card
+    to render), loads the page's rows, and only them, by primary key.
     """
     statement = _filtered(cycle, viewer, filters)
     total = statement.with_only_columns(func.count(Proposal.id)).order_by(None).scalar_subquery()
-    order = {
-        "random": (_random_order(seed), Proposal.id),
-        "supported": (Proposal.support_count.desc(), Proposal.id.desc()),
-        "newest": (func.coalesce(Proposal.submitted_at, Proposal.created_at).desc(), Proposal.id.desc()),
-        "commented": (Proposal.comment_count.desc(), Proposal.id.desc()),
-    }[filters.sort if filters.sort in SORTS else DEFAULT_SORT]
+    sort = filters.sort if filters.sort in SORTS else DEFAULT_SORT
+    if sort == "random":
+        order = (_random_order(seed), Proposal.id)
+    else:
+        order = {
+            "supported": (Proposal.support_count.desc(), Proposal.id.desc()),
+            "newest": (func.coalesce(Proposal.submitted_at, Proposal.created_at).desc(), Proposal.id.desc()),
+            "commented": (Proposal.comment_count.desc(), Proposal.id.desc()),
+        }[sort]
     rows = session.execute(
-        statement.with_only_columns(Proposal.id, total)
+        statement.with_only_columns(*_CARD_KEY, total)
         .order_by(*order)
         .offset((number - 1) * per_page)
         .limit(per_page)
     ).all()
     if not rows:  # an empty list, or past its end
         return ProposalPage([], 0, number, per_page, filters) if number == 1 else None
-    ids = [row[0] for row in rows]
-    # A card names its district and category: the cycle's, in the session already (the cycle page
-    # loads them with the cycle), so the many-to-one attributes resolve without a query or a join.
-    # The long texts a card does not show stay in the database.
-    cycle.districts, cycle.categories  # noqa: B018
-    loaded = {
-        proposal.id: proposal
-        for proposal in session.scalars(
-            select(Proposal)
-            .where(Proposal.id.in_(ids))
-            .options(defer(Proposal.description), defer(Proposal.search_text))
-        )
-    }
-    items = [loaded[i] for i in ids if i in loaded]  # a row deleted in between is left out
-    return ProposalPage(items, rows[0][1], number, per_page, filters)
+
+    def load(ids: list[int]) -> list[Proposal]:
+        # The long texts a card does not show stay in the database. A card names its district and
+        # category: the cycle's (the page puts them in the session before it renders a card), so the
+        # many-to-one attributes resolve without a query or a join.
+        loaded = {
+            proposal.id: proposal
+            for proposal in session.scalars(
+                select(Proposal)
+                .where(Proposal.id.in_(ids))
+                .options(defer(Proposal.description), defer(Proposal.search_text))
+            )
+        }
+        return [loaded[i] for i in ids if i in loaded]  # a row deleted in between is left out
+
+    keys = [CardKey(*row[:-1]) for row in rows]
+    return ProposalPage(keys, rows[0][-1], number, per_page, filters, load)
 
 
 def status_choices() -> tuple[str, ...]:
