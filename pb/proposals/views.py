@@ -8,13 +8,13 @@ from pathlib import Path
 
 from flask import (
     abort,
+    after_this_request,
     current_app,
     flash,
     redirect,
     render_template,
     request,
     send_from_directory,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -51,7 +51,8 @@ from pb.values import format_money_input
 from pb.web import domain_errors, page_number, request_now
 
 PAGE_SIZE = 20
-SHUFFLE_KEY = "pb_shuffle"
+ORDER_COOKIE = "pb_order"  # the visitor's random order of proposals
+ONE_YEAR = 365 * 24 * 3600
 
 
 def _cycle_or_404(slug: str, *, categories: bool = True, districts: bool = True) -> Cycle:
@@ -98,11 +99,23 @@ def _category_choices(cycle: Cycle, locale: str, first: str) -> list[tuple[str, 
 
 
 def _visitor_seed() -> int:
-    """Each visitor's own shuffled order, the same on every page of the list and on every visit."""
-    seed = session.get(SHUFFLE_KEY)
-    if not isinstance(seed, int):
-        seed = service.visitor_seed()
-        session[SHUFFLE_KEY] = seed
+    """Each visitor's own shuffled order, the same on every page of the list and on every visit.
+
+    The seed is a plain cookie, not part of the signed session: it says nothing about anyone, a visitor
+    who changes it only gets another order, and a session written for every new visitor would cost
+    each first page a signed cookie (and make lists unkeepable by a cache in front)."""
+    text = request.cookies.get(ORDER_COOKIE, "")
+    if text.isascii() and text.isdigit() and 0 < int(text) < service.RANDOM_MODULUS:
+        return int(text)
+    seed = service.visitor_seed()
+
+    @after_this_request
+    def remember(response):
+        response.set_cookie(
+            ORDER_COOKIE, str(seed), max_age=ONE_YEAR, httponly=True, samesite="Lax", secure=request.is_secure
+        )
+        return response
+
     return seed
 
 
@@ -154,7 +167,7 @@ def _render_list(cycle: Cycle, *, mine: bool):
         filters,
         number=page_number(),
         per_page=PAGE_SIZE,
-        seed=_visitor_seed(),
+        seed=_visitor_seed() if service.sort_of(filters) == "random" else 0,  # the order is read only then
     )
     if page is None:
         abort(404)

@@ -459,6 +459,11 @@ def _filtered(cycle: Cycle, viewer: User | None, filters: ProposalFilters) -> Se
     return statement
 
 
+def sort_of(filters: ProposalFilters) -> str:
+    """The order the list is shown in (an unknown one is the default)."""
+    return filters.sort if filters.sort in SORTS else DEFAULT_SORT
+
+
 _CARD_KEY = (
     Proposal.id, Proposal.version, Proposal.support_count, Proposal.comment_count, Proposal.hidden_at,
     Proposal.author_id,
@@ -485,7 +490,7 @@ def list_proposals(
     """
     statement = _filtered(cycle, viewer, filters)
     total = statement.with_only_columns(func.count(Proposal.id)).order_by(None).scalar_subquery()
-    sort = filters.sort if filters.sort in SORTS else DEFAULT_SORT
+    sort = sort_of(filters)
     if sort == "random":
         order = (_random_order(seed), Proposal.id)
     else:

@@ -229,6 +229,32 @@ def test_the_list_filters_searches_and_pages(client, cycle, session, make_user):
     again = client.get(f"/cycles/{cycle.slug}/proposals").get_data(as_text=True)
     titles = re.findall(r"Idée numéro \d+", first)
     assert titles == re.findall(r"Idée numéro \d+", again)  # the visitor's order is stable
+
+
+def test_a_visitors_order_is_a_plain_cookie_and_no_session(client, cycle, session, make_user):
+    """The random order's seed is the visitor's own cookie (no signed session for a first visit); a
+    broken or forged value is replaced, and the other sorts need none."""
+    author = make_user("author@example.org")
+    cycle.max_proposals_per_resident = 30
+    session.commit()
+    for number in range(25):
+        make_proposal(session, author, cycle, title=f"Idée numéro {number}", commit=False)
+    make_proposal(session, author, cycle, title="Last one")
+    sorted_page = client.get(f"/cycles/{cycle.slug}/proposals?sort=newest")
+    assert "Set-Cookie" not in sorted_page.headers
+    first = client.get(f"/cycles/{cycle.slug}/proposals")
+    cookies = first.headers.getlist("Set-Cookie")
+    assert len(cookies) == 1 and cookies[0].startswith("pb_order=") and "HttpOnly" in cookies[0]
+    seed = cookies[0].split(";")[0].split("=")[1]
+    assert "Set-Cookie" not in client.get(f"/cycles/{cycle.slug}/proposals?page=2").headers
+    titles = re.findall(r"Idée numéro \d+|Last one", first.get_data(as_text=True))
+    client.set_cookie("pb_order", seed)
+    again = client.get(f"/cycles/{cycle.slug}/proposals").get_data(as_text=True)
+    assert re.findall(r"Idée numéro \d+|Last one", again) == titles
+    for forged in ("0", "-5", "99999999999999", "x", "٣", "\x00"):
+        client.set_cookie("pb_order", forged)
+        response = client.get(f"/cycles/{cycle.slug}/proposals")
+        assert response.status_code == 200 and "pb_order=" in response.headers.get("Set-Cookie", ""), forged
     assert client.get(f"/cycles/{cycle.slug}/proposals?page=3").status_code == 404
     assert client.get(f"/cycles/{cycle.slug}/proposals?sort=bogus").status_code == 200
 
