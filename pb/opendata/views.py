@@ -36,7 +36,7 @@ def list_open_data():
         key,
         lambda: render_template(
             "opendata/_catalogue.html",
-            catalogue=opendata.catalogue(session, state.cycles, now),
+            catalogue=opendata.state_catalogue(session, state, now),
             record_files=record_files,
             locale=locale,
             has=_has,

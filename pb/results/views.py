@@ -43,8 +43,8 @@ VERIFIED_KEY = "pb.results_log_verified"  # sealed logs verified by this process
 RECORD_ENDPOINT = "records.download_record"
 
 
-def _cycle_or_404(slug: str) -> Cycle:
-    cycle = get_cycle(db_session(), slug)
+def _cycle_or_404(slug: str, *, districts: bool = True) -> Cycle:
+    cycle = get_cycle(db_session(), slug, districts=districts)
     if cycle is None:
         abort(404)
     return cycle
@@ -126,19 +126,23 @@ def _report_context(cycle: Cycle, result: Result) -> dict:
 # --- Public ----------------------------------------------------------------------------------------
 
 
-def _render_public(cycle: Cycle, result: Result | None, standing: Result | None):
-    """The public page of ``result``. A published result never changes, nor do the sealed log and the
-    participation it was counted from: the page's content is kept as a fragment per process, keyed on
-    the cycle's version, the result shown and the one standing, the log's head and the language, and
-    rendered (its report read, a third of its cost counting again) only on the first request."""
+def _render_public(cycle: Cycle, result_id: int | None, standing_id: int | None):
+    """The public page of the published result ``result_id``. A published result never changes, nor do
+    the sealed log and the participation it was counted from: the page's content is kept as a fragment
+    per process, keyed on the cycle's version, the result shown and the one standing, the log's head
+    and the language, and rendered (the results read, their report made, a third of it counting again)
+    only on the first request."""
     session, locale = db_session(), current_locale()
-    state = voting.log_state(session, cycle) if result is not None else None
+    state = voting.log_state(session, cycle) if result_id is not None else None
     verified = _log_verified(cycle, state) if state is not None else False
     record_available = RECORD_ENDPOINT in current_app.view_functions
 
     def content() -> str:
-        context: dict = {"cycle": cycle, "result": result, "standing": standing}
-        if result is not None:
+        context: dict = {"cycle": cycle, "result": None, "standing": None}
+        if result_id is not None:
+            result = session.get(Result, result_id)
+            standing = result if standing_id == result_id else session.get(Result, standing_id)
+            context |= {"result": result, "standing": standing}
             context |= _report_context(cycle, result)
             context |= {
                 "log": state,
@@ -148,30 +152,28 @@ def _render_public(cycle: Cycle, result: Result | None, standing: Result | None)
             }
         return render_template("results/_public.html", **context)
 
-    key = (
-        "results", cycle.id, cycle.version, result and result.id, standing and standing.id,
-        state and str(state.head), verified, record_available, locale,
-    )
+    key = ("results", cycle.id, cycle.version, result_id, standing_id, state and str(state.head), verified,
+           record_available, locale)
     body = current_app.extensions["pb.fragments"](key, content)
     return render_template("results/show_results.html", cycle=cycle, body=body)
 
 
 @bp.get("/cycles/<slug>/results")
 def show_results(slug: str):
-    cycle = _cycle_or_404(slug)
-    result = results.current_result(db_session(), cycle)
-    return _render_public(cycle, result, result)
+    cycle = _cycle_or_404(slug, districts=False)  # the kept page reads them when it is rendered again
+    standing = results.standing_result_ids(db_session(), [cycle.id]).get(cycle.id)
+    return _render_public(cycle, standing, standing)
 
 
 @bp.get("/cycles/<slug>/results/<int:result_id>")
 def show_earlier_result(slug: str, result_id: int):
     """A published result, also one a correction replaced (never a draft)."""
-    cycle = _cycle_or_404(slug)
+    cycle = _cycle_or_404(slug, districts=False)
     session = db_session()
     result = results.get_published_result(session, cycle, result_id)
     if result is None:
         abort(404)
-    return _render_public(cycle, result, results.current_result(session, cycle))
+    return _render_public(cycle, result.id, results.standing_result_ids(session, [cycle.id]).get(cycle.id))
 
 
 @bp.get("/cycles/<slug>/ballot-log.jsonl")

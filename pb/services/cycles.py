@@ -719,7 +719,7 @@ def _signature() -> Select:
 def cycles_signature(session: Session) -> tuple:
     """A value that changes whenever a cycle is created, edited (its version), deleted, or closes a phase
     early: the lists of cycles are kept under it. One narrow query over the cycles and their closures."""
-    return tuple(session.execute(_signature()).one())
+    return tuple(session.connection().execute(_signature()).one())  # Core: no ORM layer for one row of numbers
 
 
 _PHASE_DATES = (

@@ -14,11 +14,12 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from pb.models import BallotProject, Cycle, Result, ResultStatus
+from pb.models import BallotProject, Cycle, Phase, PhaseClosure, Result, ResultStatus
 from pb.services.results import standing_result_ids
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -192,12 +193,18 @@ def catalogue(session: Session, cycles: list[Cycle], now: datetime) -> list[Cycl
     ]
 
 
+class CycleRef(NamedTuple):
+    id: int
+    slug: str
+    version: int
+
+
 @dataclass(frozen=True)
 class CatalogueState:
     """What the open-data page's files depend on, read in two narrow queries: the cycles whose voting has
     opened (their projects are frozen from then on) with their versions, and each one's standing result."""
 
-    cycles: list[Cycle]
+    cycles: list[CycleRef]
     results: dict[int, int]  # cycle id -> standing published result id
 
     def key(self) -> tuple:
@@ -205,10 +212,24 @@ class CatalogueState:
 
 
 def catalogue_state(session: Session, now: datetime) -> CatalogueState:
-    cycles = session.scalars(
-        select(Cycle)
-        .options(joinedload(Cycle.closures))
+    # Cycle.voting_has_opened, in SQL: voting has started, or was closed (early) already.
+    closed = exists().where(PhaseClosure.cycle_id == Cycle.id, PhaseClosure.phase == Phase.VOTING)
+    rows = session.execute(
+        select(Cycle.id, Cycle.slug, Cycle.version)
+        .where(or_(Cycle.voting_start_at <= now, closed))
         .order_by(Cycle.proposals_start_at.desc(), Cycle.id.desc())
-    ).unique()
-    public = [cycle for cycle in cycles if projects_public(cycle, now)]
+    )
+    public = [CycleRef(*row) for row in rows]
     return CatalogueState(public, standing_result_ids(session, [cycle.id for cycle in public]) if public else {})
+
+
+def state_catalogue(session: Session, state: CatalogueState, now: datetime) -> list[CycleData]:
+    """The files of the cycles of ``state`` (the cycles loaded only now: a kept page never needs them)."""
+    if not state.cycles:
+        return []
+    loaded = {
+        cycle.id: cycle
+        for cycle in session.scalars(select(Cycle).where(Cycle.id.in_([c.id for c in state.cycles]))
+                                     .options(joinedload(Cycle.closures))).unique()
+    }
+    return catalogue(session, [loaded[c.id] for c in state.cycles if c.id in loaded], now)
