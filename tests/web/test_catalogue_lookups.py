@@ -42,4 +42,5 @@ def test_a_page_looks_its_catalogue_up_once(client, make_cycle, monkeypatch):
     make_cycle(slug="finished", phase="results")
     page = client.get("/", headers=FRENCH)
     assert "Cycles budgétaires passés et leurs résultats" in page.text
-    assert len(lookups) == 1
+    assert len(lookups) == 2  # one per template rendered (the list's content, kept, and the page around it)
+    assert len(client.get("/", headers=FRENCH).text) and len(lookups) == 3  # kept: the page only
