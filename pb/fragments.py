@@ -46,6 +46,14 @@ class FragmentCache:
                 self._entries.popitem(last=False)
         return html
 
+    def get(self, key: Hashable) -> Markup | None:
+        """The piece kept under ``key``, if there is one (a view that can skip loading what it is made of)."""
+        with self._lock:
+            html = self._entries.get(key)
+            if html is not None:
+                self._entries.move_to_end(key)
+            return html
+
     def kept(self, key: Hashable, now: datetime) -> Markup | None:
         """A piece kept with :meth:`keep`, if ``now`` is within the time it holds for."""
         with self._lock:

@@ -13,8 +13,8 @@ from pb.i18n import current_locale
 from pb.labels import PHASE_NAMES, datetime_pattern
 from pb.models import Cycle
 from pb.services import voting
-from pb.services.cycles import cycles_signature, get_cycle, list_cycles_page, next_phase_change
-from pb.services.transitions import advance_if_due
+from pb.services.cycles import cycle_glance, cycles_signature, get_cycle, list_cycles_page, next_phase_change
+from pb.services.transitions import advance_if_due, due_phase
 from pb.web import page_number, request_now
 
 PAGE_SIZE = 20
@@ -81,7 +81,18 @@ def _with_ballots(key, ballots: voting.LogState | None):
 
 @bp.get("/cycles/<slug>")
 def show_cycle(slug: str):
-    session, now = db_session(), request_now()
+    session, now, locale = db_session(), request_now(), current_locale()
+    glance = cycle_glance(session, slug)
+    if glance is None:
+        abort(404)
+    if due_phase(glance, now) is None:
+        # Nothing to record: when the page is kept, its key comes from the glance and the log's head.
+        ballots = voting.log_state(session, glance) if glance.voting_has_opened(now) else None
+        if ballots is None or ballots.closed or not glance.voting_is_over(now):
+            key = _with_ballots(_cycle_key("cycle-page", now, locale), ballots)(glance)
+            kept = current_app.extensions["pb.fragments"].get(key)
+            if kept is not None:
+                return render_template("cycles/show_cycle.html", cycle=glance, kept=kept)
     cycle = get_cycle(session, slug, districts=False)  # the kept page reads them when it is rendered
     if cycle is None:
         abort(404)

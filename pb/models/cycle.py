@@ -56,7 +56,53 @@ class PhaseState:
     window: PhaseWindow | None = None
 
 
-class Cycle(Base):
+class PhaseDates:
+    """Which phase runs when: from the seven phase dates and the early closures (``closures``, items with
+    ``phase`` and ``closed_at``). A cycle is one; so is :class:`pb.services.cycles.CycleGlance`, the few
+    columns a kept cycle page reads instead of loading the cycle."""
+
+    proposals_start_at: datetime
+    proposals_end_at: datetime
+    review_start_at: datetime
+    review_end_at: datetime
+    voting_start_at: datetime
+    voting_end_at: datetime
+    results_start_at: datetime
+
+    def timeline(self) -> list[PhaseWindow]:
+        closed = {c.phase: c.closed_at for c in self.closures}
+        return [
+            PhaseWindow(
+                Phase.PROPOSALS, self.proposals_start_at, self.proposals_end_at, closed.get(Phase.PROPOSALS)
+            ),
+            PhaseWindow(Phase.REVIEW, self.review_start_at, self.review_end_at, closed.get(Phase.REVIEW)),
+            PhaseWindow(Phase.VOTING, self.voting_start_at, self.voting_end_at, closed.get(Phase.VOTING)),
+            PhaseWindow(Phase.RESULTS, self.results_start_at, None, closed.get(Phase.RESULTS)),
+        ]
+
+    def phase_state(self, moment: datetime) -> PhaseState:
+        current = None
+        upcoming = None
+        last_started = None
+        for window in self.timeline():
+            if window.starts_at <= moment:
+                last_started = window.phase
+                if window.is_open_at(moment):
+                    current = window
+            elif upcoming is None:
+                upcoming = window
+        return PhaseState(current and current.phase, upcoming, last_started, current)
+
+    def voting_has_opened(self, moment: datetime) -> bool:
+        """Once voting has opened, the ballot settings and the tally rule are frozen."""
+        return self.voting_start_at <= moment or any(c.phase is Phase.VOTING for c in self.closures)
+
+    def voting_is_over(self, moment: datetime) -> bool:
+        """Voting has opened and is not open any more (its end has passed, or it was closed early)."""
+        return self.voting_has_opened(moment) and self.phase_state(moment).current is not Phase.VOTING
+
+
+class Cycle(PhaseDates, Base):
     __tablename__ = "cycles"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,10 +175,10 @@ class Cycle(Base):
     )
 
     def name(self, locale: str) -> str:
-        return _localized(self.name_en, self.name_fr, locale)
+        return localized(self.name_en, self.name_fr, locale)
 
     def description(self, locale: str) -> str:
-        return _localized(self.description_en, self.description_fr, locale)
+        return localized(self.description_en, self.description_fr, locale)
 
     @property
     def total_budget_cents(self) -> int:
@@ -144,42 +190,9 @@ class Cycle(Base):
     def has_district_budgets(self) -> bool:
         return self.budget_cents is None
 
-    def timeline(self) -> list[PhaseWindow]:
-        closed = {c.phase: c.closed_at for c in self.closures}
-        return [
-            PhaseWindow(
-                Phase.PROPOSALS, self.proposals_start_at, self.proposals_end_at, closed.get(Phase.PROPOSALS)
-            ),
-            PhaseWindow(Phase.REVIEW, self.review_start_at, self.review_end_at, closed.get(Phase.REVIEW)),
-            PhaseWindow(Phase.VOTING, self.voting_start_at, self.voting_end_at, closed.get(Phase.VOTING)),
-            PhaseWindow(Phase.RESULTS, self.results_start_at, None, closed.get(Phase.RESULTS)),
-        ]
-
-    def phase_state(self, moment: datetime) -> PhaseState:
-        current = None
-        upcoming = None
-        last_started = None
-        for window in self.timeline():
-            if window.starts_at <= moment:
-                last_started = window.phase
-                if window.is_open_at(moment):
-                    current = window
-            elif upcoming is None:
-                upcoming = window
-        return PhaseState(current and current.phase, upcoming, last_started, current)
-
     def ballot_config(self) -> BallotConfig:
         """The ballot type, its limits and the counting rule, as one value (frozen once voting opens)."""
         return BallotConfig.of(self)
-
-    def voting_has_opened(self, moment: datetime) -> bool:
-        """Once voting has opened, the ballot settings and the tally rule are frozen."""
-        return self.voting_start_at <= moment or any(c.phase is Phase.VOTING for c in self.closures)
-
-    def voting_is_over(self, moment: datetime) -> bool:
-        """Voting has opened and is not open any more (its end has passed, or it was closed early)."""
-        return self.voting_has_opened(moment) and self.phase_state(moment).current is not Phase.VOTING
-
 
 class District(Base):
     __tablename__ = "districts"
@@ -196,7 +209,7 @@ class District(Base):
     cycle: Mapped[Cycle] = relationship(back_populates="districts")
 
     def name(self, locale: str) -> str:
-        return _localized(self.name_en, self.name_fr, locale)
+        return localized(self.name_en, self.name_fr, locale)
 
 
 class Category(Base):
@@ -213,7 +226,7 @@ class Category(Base):
     cycle: Mapped[Cycle] = relationship(back_populates="categories")
 
     def name(self, locale: str) -> str:
-        return _localized(self.name_en, self.name_fr, locale)
+        return localized(self.name_en, self.name_fr, locale)
 
 
 class _OnePerCyclePhase:
@@ -255,7 +268,7 @@ class PhaseTransition(_OnePerCyclePhase, Base):
     ballot_config: Mapped[str | None] = mapped_column(Text)
 
 
-def _localized(english: str, french: str, locale: str) -> str:
+def localized(english: str, french: str, locale: str) -> str:
     """The text in the visitor's language, falling back to the other one when it is blank."""
     if locale.startswith("fr"):
         return french or english

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from babel.numbers import list_currencies
 from flask_babel import lazy_gettext as _l
@@ -28,6 +28,7 @@ from pb.ballot import FIELDS as BALLOT_FIELDS
 from pb.ballot import LIMIT_FIELDS, BallotConfig
 from pb.labels import BALLOT_TYPE_NAMES, PHASE_NAMES, rule_title
 from pb.models import BallotType, Category, Cycle, District, Phase, PhaseClosure, User
+from pb.models.cycle import PhaseDates, localized
 from pb.services.audit import record_change
 from pb.services.errors import FORM, DomainError
 from pb.services.projects import cycle_references
@@ -647,6 +648,62 @@ def get_cycle(session: Session, slug: str, *, categories: bool = True, districts
     fragment that reads districts and categories only when it is rendered again. Whatever is left out
     is loaded on first use."""
     return session.scalars(_cycle_by_slug(categories, districts), {"slug": slug}).unique().one_or_none()
+
+
+class ClosureGlance(NamedTuple):
+    phase: Phase
+    closed_at: datetime
+
+
+@dataclass(frozen=True)
+class CycleGlance(PhaseDates):
+    """The few columns of a cycle that say which of its pages is shown: enough to key a kept cycle page,
+    and to tell whether a phase transition is due, without loading the cycle (one Core query)."""
+
+    id: int
+    slug: str
+    name_en: str
+    name_fr: str
+    version: int
+    entered_phase: Phase | None
+    proposals_start_at: datetime
+    proposals_end_at: datetime
+    review_start_at: datetime
+    review_end_at: datetime
+    voting_start_at: datetime
+    voting_end_at: datetime
+    results_start_at: datetime
+    closures: tuple[ClosureGlance, ...]
+
+    def name(self, locale: str) -> str:
+        return localized(self.name_en, self.name_fr, locale)
+
+
+_GLANCE_COLUMNS = (
+    Cycle.id, Cycle.slug, Cycle.name_en, Cycle.name_fr, Cycle.version, Cycle.entered_phase,
+    Cycle.proposals_start_at, Cycle.proposals_end_at, Cycle.review_start_at, Cycle.review_end_at,
+    Cycle.voting_start_at, Cycle.voting_end_at, Cycle.results_start_at,
+)
+
+
+@cache
+def _glance() -> Select:
+    return (
+        select(*_GLANCE_COLUMNS, PhaseClosure.phase, PhaseClosure.closed_at)
+        .outerjoin(PhaseClosure, PhaseClosure.cycle_id == Cycle.id)
+        .where(Cycle.slug == bindparam("slug"))
+        .order_by(PhaseClosure.closed_at)
+    )
+
+
+def cycle_glance(session: Session, slug: str) -> CycleGlance | None:
+    """The cycle ``slug`` at a glance (None: no such cycle)."""
+    rows = session.connection().execute(_glance(), {"slug": slug}).all()
+    if not rows:
+        return None
+    width = len(_GLANCE_COLUMNS)
+    closures = tuple(ClosureGlance(row[width], row[width + 1]) for row in rows if row[width] is not None)
+    return CycleGlance(*rows[0][:width], closures=closures)
 
 
 def list_cycles(session: Session) -> list[Cycle]:

@@ -14,10 +14,10 @@ BUDGETS = {
     "home, signed in": ("/", "resident", 4),
     "archive": ("/archive", None, 3),
     "archive, signed in": ("/archive", "resident", 4),
-    # Rendered: the cycle with its closures, then its districts and categories; kept (the fragment
-    # reused): the cycle and its closures only (see KEPT).
-    "cycle": ("/cycles/cycle-0", None, 3),
-    "cycle, signed in": ("/cycles/cycle-0", "resident", 4),
+    # Rendered: a glance at the cycle (the key's columns and closures, Core), then the cycle with its
+    # closures, its districts and categories; kept (the fragment reused): the glance only (see KEPT).
+    "cycle": ("/cycles/cycle-0", None, 4),
+    "cycle, signed in": ("/cycles/cycle-0", "resident", 5),
     "staff dashboard": ("/staff/", "staff", 2),
     "audit log": ("/staff/audit-log", "staff", 8),  # user, count, page, names, head, checkpoint, new entries
 }
