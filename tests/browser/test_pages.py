@@ -43,10 +43,10 @@ def path(value: str) -> Callable[[Site], str]:
 
 
 def spoil_csrf_token(page) -> None:
-    """Send the language form with a spoiled CSRF token: the 400 page."""
-    page.locator(".language-switch input[name=csrf_token]").evaluate("input => { input.value = 'spoiled'; }")
+    """Send the page's form with a spoiled CSRF token: the 400 page."""
+    page.locator("main form input[name=csrf_token]").evaluate("input => { input.value = 'spoiled'; }")
     with page.expect_response(lambda response: response.request.method == "POST") as sent:
-        page.locator(".language-switch button").press("Enter")
+        page.locator("main form button[type=submit]").first.press("Enter")
     assert sent.value.status == 400
     page.wait_for_load_state()
 
@@ -633,7 +633,7 @@ PAGES = [
     PageCase("voters-close", voters_page("voters.close_voting"), user="staff"),
     PageCase("voters-close-errors", voters_page("voters.close_voting"), user="staff", then=send_empty),
     # Error pages
-    PageCase("error-400", endpoint("cycles.list_cycles"), then=spoil_csrf_token),
+    PageCase("error-400", endpoint("auth.sign_in"), then=spoil_csrf_token),
     PageCase("error-403", endpoint("staff.dashboard"), user="resident", status=403),
     PageCase("error-404", path("/no-such-page"), status=404),
     PageCase("error-405", endpoint("site.switch_language"), status=405),
