@@ -40,6 +40,8 @@ class FragmentCache:
                 self._entries.move_to_end(key)
                 return html
         html = Markup(caller())
+        if not html.strip():  # nothing to show (a row gone meanwhile): not kept, so it cannot stick
+            return html
         with self._lock:
             self._entries[key] = html
             if len(self._entries) > self.size:

@@ -199,12 +199,16 @@ def safe_next_path(target: str | None, fallback: str) -> str:
 def cross_site_request() -> bool:
     """Whether the browser says this request comes from another site.
 
-    Browsers send ``Sec-Fetch-Site`` and ``Origin`` with every form POST: a form that another site
-    submits says ``cross-site`` (or ``same-site`` from a sibling host) and its own origin. Requests
-    without either header (old browsers, scripts) are not refused on this ground. This protects the
-    one form that carries no session token (the language switch; see ``pb.site.views``)."""
+    Browsers send ``Sec-Fetch-Site`` with every form POST: ``cross-site`` (or ``same-site`` from a
+    sibling host) for a form that another site submits. When it is there it decides alone. Older
+    browsers send only ``Origin``: a request whose origin names another host (or ``null``) is
+    refused; the host is compared without scheme and port, which a TLS-terminating proxy may change.
+    Requests with neither header (old browsers, scripts) are not refused on this ground. This protects
+    the one form that carries no session token (the language switch; see ``pb.site.views``)."""
     fetch_site = request.headers.get("Sec-Fetch-Site")
-    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
-        return True
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")
     origin = request.headers.get("Origin")
-    return origin is not None and origin != request.host_url.rstrip("/")
+    if origin is None:
+        return False
+    return urlsplit(origin).hostname != urlsplit("//" + request.host).hostname

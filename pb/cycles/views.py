@@ -12,7 +12,7 @@ from pb.extensions import db_session
 from pb.i18n import current_locale
 from pb.labels import PHASE_NAMES, datetime_pattern
 from pb.models import Cycle
-from pb.services import voting
+from pb.services import records, voting
 from pb.services.cycles import cycle_glance, cycles_signature, get_cycle, list_cycles_page, next_phase_change
 from pb.services.transitions import advance_if_due, due_phase
 from pb.web import page_number, request_now
@@ -71,10 +71,13 @@ def list_past_cycles():
 
 
 def _with_ballots(key, ballots: voting.LogState | None):
-    """The ballot count and the log's head change with every ballot: part of the kept page's key."""
+    """The ballot count and the log's head change with every ballot, and the fingerprint of the key that
+    signs the records (shown beside them) with a new key: part of the kept page's key."""
+    signing_key = records.key_fingerprint(current_app.config["SIGNING_KEY_PATH"]) if ballots else None
 
     def extended(cycle: Cycle) -> tuple:
-        return (*key(cycle), (str(ballots.head), ballots.counted, ballots.closed) if ballots else None)
+        shown = (str(ballots.head), ballots.counted, ballots.closed, signing_key) if ballots else None
+        return (*key(cycle), shown)
 
     return extended
 

@@ -105,7 +105,7 @@ def _visitor_seed() -> int:
     who changes it only gets another order, and a session written for every new visitor would cost
     each first page a signed cookie (and make lists unkeepable by a cache in front)."""
     text = request.cookies.get(ORDER_COOKIE, "")
-    if text.isascii() and text.isdigit() and 0 < int(text) < service.RANDOM_MODULUS:
+    if len(text) <= 10 and text.isascii() and text.isdigit() and 0 < int(text) < service.RANDOM_MODULUS:
         return int(text)
     seed = service.visitor_seed()
 
@@ -183,6 +183,7 @@ def _render_list(cycle: Cycle, *, mine: bool):
             cycle.id,
             cycle.version,
             proposal.id,
+            proposal.created_at,
             proposal.version,
             proposal.support_count,
             proposal.comment_count,

@@ -370,6 +370,7 @@ class CardKey(NamedTuple):
     (``pb.fragments``) never loads the proposals themselves."""
 
     id: int
+    created_at: datetime  # with the id, the row itself (SQLite may give a deleted row's id again)
     version: int
     support_count: int
     comment_count: int
@@ -465,7 +466,7 @@ def sort_of(filters: ProposalFilters) -> str:
 
 
 _CARD_KEY = (
-    Proposal.id, Proposal.version, Proposal.support_count, Proposal.comment_count, Proposal.hidden_at,
+    Proposal.id, Proposal.created_at, Proposal.version, Proposal.support_count, Proposal.comment_count, Proposal.hidden_at,
     Proposal.author_id,
 )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from pb.hashchain import Head
 from pb.models import BallotProject, Cycle, Result
 from pb.services import results, voting
 from pb.services.errors import DomainError
+
+log = logging.getLogger(__name__)
 
 
 class SigningKeyMissing(DomainError):
@@ -119,9 +122,14 @@ def _manifest(session: Session, cycle: Cycle, result: Result, counts: list[resul
     )
 
 
-def build_record(session: Session, cycle: Cycle, key) -> bytes:
-    """The signed record zip of ``cycle``'s published result (``key``: :func:`load_signing_key`)."""
-    result = results.current_result(session, cycle)
+def build_record(session: Session, cycle: Cycle, key, result_id: int | None = None) -> bytes:
+    """The signed record zip of ``cycle``'s published result (``key``: :func:`load_signing_key`): the
+    standing one, or the published result ``result_id`` (so that a file named after a result holds
+    that result, even if a correction is published meanwhile)."""
+    if result_id is None:
+        result = results.current_result(session, cycle)
+    else:
+        result = results.get_published_result(session, cycle, result_id)
     if result is None:
         raise DomainError(_l("The cycle %(slug)s has no published result: its election record is made once "
                              "the result is published.", slug=cycle.slug))
@@ -209,21 +217,35 @@ def cached_record(session: Session, cycle: Cycle, result_id: int, key_path: str,
     and kept in ``folder``. The key is read only when the file has to be built."""
     path = record_path(folder, cycle, result_id)
     if not path.exists():
-        _write_whole(path, build_record(session, cycle, load_signing_key(key_path)))
+        _write_whole(path, build_record(session, cycle, load_signing_key(key_path), result_id))
     return path
 
 
-def build_missing_records(session: Session, key_path: str, folder: str) -> int:
-    """Make the record of every standing published result that has none yet (the worker's task, so that
-    the open-data page can list each record's SHA-256 soon after publication); returns how many.
+_FAILED: set[tuple[int, int]] = set()  # (cycle id, result id) whose record could not be made
+RECORDS_PER_ROUND = 3  # each one counts the ballots again: a round does a few, the next ones follow
 
+
+def build_missing_records(session: Session, key_path: str, folder: str) -> int:
+    """Make the record of standing published results that have none yet (the worker's task, so that the
+    open-data page can list each record's SHA-256 soon after publication); returns how many were made.
+
+    A few a round, each on its own: one that cannot be made (its ballots no longer give the published
+    result) is logged once and left to the record page, which says so, and does not hold up the others.
     Without a signing key nothing is made and nothing fails: the record pages answer 503 and say so."""
     if key_fingerprint(key_path) is None:
         return 0
     made = 0
     for cycle_id, result_id in results.standing_result_ids(session).items():
         cycle = session.get(Cycle, cycle_id)
-        if not record_path(folder, cycle, result_id).exists():
+        if (cycle_id, result_id) in _FAILED or record_path(folder, cycle, result_id).exists():
+            continue
+        try:
             cached_record(session, cycle, result_id, key_path, folder)
-            made += 1
+        except DomainError:
+            _FAILED.add((cycle_id, result_id))
+            log.exception("no election record for %s (result %d)", cycle.slug, result_id)
+            continue
+        made += 1
+        if made == RECORDS_PER_ROUND:
+            break
     return made

@@ -51,6 +51,32 @@ def test_the_cache_keeps_the_last_entries_and_renders_each_key_once():
     assert cache("a", render("A again")) == "A again"
 
 
+def test_an_empty_piece_is_not_kept():
+    cache = FragmentCache()
+    calls = []
+    for _ in range(2):
+        assert cache("gone", lambda: calls.append(1) or "  ") == "  "
+    assert len(calls) == 2 and len(cache) == 0
+
+
+def test_a_card_is_never_another_proposals_even_when_the_database_gives_its_id_again(
+    client, session, cycle, author
+):
+    """SQLite may give the id of a deleted row (the newest) to the next one: the card's key names the row
+    by its creation time too, so a withdrawn proposal's card never shows for the next one."""
+    from pb.models import Proposal
+
+    first = make_proposal(session, author, cycle, title="Withdrawn idea about benches")
+    first_id = first.id
+    assert "Withdrawn idea about benches" in list_page(client)
+    session.delete(first)
+    session.commit()
+    second = make_proposal(session, author, cycle, title="Lights for the river path")
+    page = list_page(client)
+    assert "Lights for the river path" in page and "Withdrawn idea about benches" not in page
+    assert session.get(Proposal, second.id) is not None and second.id >= first_id
+
+
 def test_a_kept_piece_holds_from_when_it_was_made_until_its_end():
     from datetime import timedelta
 

@@ -104,3 +104,42 @@ def test_without_a_key_the_worker_makes_no_record_and_fails_nothing(client, app,
     assert build_records(app) == 0
     run_round(app)
     assert not list(Path(app.config["RECORD_FOLDER"]).glob("*.zip"))
+
+
+def test_a_record_that_cannot_be_made_is_logged_once_and_not_counted_again_each_round(
+    app, session, staff, now, signing_key, monkeypatch, caplog
+):
+    from pb.services.errors import DomainError
+    from pb.worker import build_records
+
+    make_published_vote(session, staff, now, PICKS, ballot_type="approval")
+    attempts = []
+
+    def refuse(*args):
+        attempts.append(args)
+        raise DomainError("The ballots no longer give the published result: no record can be made.")
+
+    monkeypatch.setattr(records, "_FAILED", set())
+    monkeypatch.setattr(records, "build_record", refuse)
+    assert build_records(app) == 0 and build_records(app) == 0
+    assert len(attempts) == 1 and "no election record for vote-cycle" in caplog.text
+    monkeypatch.undo()
+    monkeypatch.setattr(records, "_FAILED", set())  # a restart tries again
+    assert build_records(app) == 1
+
+
+def test_a_record_file_holds_the_result_it_is_named_after(app, session, staff, now, signing_key):
+    import io
+    import json
+    import zipfile
+
+    cycle = make_published_vote(session, staff, now, PICKS, ballot_type="approval")
+    from pb.services import results
+
+    standing = results.current_result(session, cycle)
+    data = records.build_record(session, cycle, records.load_signing_key(app.config["SIGNING_KEY_PATH"]), standing.id)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        manifest = json.loads(archive.read(record_format.MANIFEST))
+    assert manifest["result"]["id"] == standing.id
+    with pytest.raises(Exception, match="no published result"):
+        records.build_record(session, cycle, records.load_signing_key(app.config["SIGNING_KEY_PATH"]), standing.id + 99)
