@@ -32,7 +32,7 @@ ACTIONS = ("update", "review", "change", "cast")
 
 
 def _cycle_or_404(slug: str) -> Cycle:
-    cycle = get_cycle(db_session(), slug)
+    cycle = get_cycle(db_session(), slug, categories=False)  # a ballot's categories come with its projects
     if cycle is None:
         abort(404)
     return cycle
@@ -216,7 +216,7 @@ def show_ballot(slug: str):
     if voter is None:
         return redirect(url_for("voting.start_vote", slug=cycle.slug))
     config = voting.ballot_config(db, cycle, now)
-    projects = _ordered(cycle, voting.ballot_projects(db, cycle, voter.district_id))
+    projects = _ordered(cycle, list(voting.offered_projects(db, cycle, voter.district_id)))
     budget = voting.ballot_budget(cycle, voter.district_id)
     form = BallotForm()
     raw = ballot_rules.RawChoices()
