@@ -101,6 +101,9 @@ class Voter:
     district_id: int | None
     user: User | None = None
     code_id: int | None = None
+    # Whether this voter has voted, when the row that named them says so (None: ask the participation
+    # rows). A code is marked used by the very transaction that records its participation.
+    voted: bool | None = None
 
     @property
     def is_account(self) -> bool:

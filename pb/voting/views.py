@@ -52,6 +52,8 @@ def _voter(cycle: Cycle) -> voting.Voter | None:
 
 
 def _has_voted(cycle: Cycle, voter: voting.Voter) -> bool:
+    if voter.voted is not None:  # a code's row says it (used when its ballot was cast)
+        return voter.voted
     return (
         db_session().scalar(
             select(Participation.id).where(Participation.cycle_id == cycle.id, Participation.voter == voter.ref)
