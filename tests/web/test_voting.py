@@ -361,3 +361,17 @@ def test_each_request_of_the_flow_runs_few_queries_and_the_log_head_is_locked_la
         "INSERT INTO ballots", "INSERT INTO ballot_log_entries", "UPDATE ballot_log_heads", "UPDATE ballot_nonces",
         "UPDATE voting_activity",
     ]), cast[lock:]
+
+
+def test_the_ballot_kept_as_fragments_shows_each_voter_their_own_choices_and_language(app, session, staff, vote):
+    cycle, projects, during = vote
+    first, second = app.test_client(), app.test_client()
+    nonce = hidden_nonce(first.post(f"/cycles/{cycle.slug}/vote/code", data={"code": code_for(session, staff, cycle, during)}).text)
+    chosen = first.post(f"/cycles/{cycle.slug}/ballot", data={"nonce": nonce, "project": [str(projects[0].id)], "action": "update"})
+    assert re.search(rf'value="{projects[0].id}"[^>]*checked', chosen.text)
+    other = second.post(f"/cycles/{cycle.slug}/vote/code", data={"code": code_for(session, staff, cycle, during)})
+    assert not re.search(r'type="checkbox"[^>]*checked', other.text) and hidden_nonce(other.text) != nonce
+    assert f"About {projects[0].title_en}." in other.text
+    french = second.get(f"/cycles/{cycle.slug}/ballot", headers={"Accept-Language": "fr-CA"})
+    assert f"À propos : {projects[0].title_en}." in french.text and f"About {projects[0].title_en}." not in french.text
+    assert len(app.extensions["pb.fragments"]) > 0  # the labels and details were kept
