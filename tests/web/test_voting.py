@@ -350,17 +350,20 @@ def test_each_request_of_the_flow_runs_few_queries_and_the_log_head_is_locked_la
     flow()  # the first voter of the process reads the frozen configuration and projects, and the hour's row
     steps = {name: [" ".join(s.split()) for s in statements] for name, statements in flow().items()}
     budgets = {"start page": 1, "code, answered with the ballot": 2, "review": 2,
-               "cast, answered with the receipt": 11, "the receipt again": 1}
+               "cast, answered with the receipt": 11 if app.extensions["pb.db"].engine.dialect.name == "sqlite" else 7,
+               "the receipt again": 1}
     for name, budget in budgets.items():
         assert len(steps[name]) <= budget, (name, steps[name])
-    # Casting takes the log head's lock last: after it, only what needs the head, then the commit.
+    # Casting takes the log head's lock last: after it, only the writes that need the head, then the commit
+    # (PostgreSQL: one statement, WITH clauses for the entry, the ballot, the nonce and the hour's count).
     cast = steps["cast, answered with the receipt"]
     lock = next(i for i, s in enumerate(cast) if s.startswith("SELECT") and "FROM ballot_log_heads" in s)
-    after = sorted(s.split(" (")[0].split(" SET")[0] for s in cast[lock + 1 :])
-    assert after == sorted([
-        "INSERT INTO ballots", "INSERT INTO ballot_log_entries", "UPDATE ballot_log_heads", "UPDATE ballot_nonces",
-        "UPDATE voting_activity",
-    ]), cast[lock:]
+    after = cast[lock + 1 :]
+    assert all(s.startswith(("INSERT", "UPDATE", "WITH")) for s in after), after
+    assert len(after) == (1 if app.extensions["pb.db"].engine.dialect.name == "postgresql" else 5), after
+    for write in ("INSERT INTO ballots", "INSERT INTO ballot_log_entries", "UPDATE ballot_log_heads",
+                  "UPDATE ballot_nonces", "UPDATE voting_activity"):
+        assert any(write in s for s in after), (write, after)
 
 
 def test_the_ballot_kept_as_fragments_shows_each_voter_their_own_choices_and_language(app, session, staff, vote):
