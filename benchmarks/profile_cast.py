@@ -44,6 +44,7 @@ class Counts:
     sql: int = 0
     redis: int = 0
     show: bool = False  # print each statement (--statements: one voter's flow)
+    started: float = 0.0
 
 
 COUNTS = Counts()
@@ -66,7 +67,11 @@ def count_statements(engine) -> None:
             COUNTS.sql += 1  # psycopg begins the transaction first
             show("BEGIN")
         COUNTS.sql += 1
-        show(text)
+        COUNTS.started = time.perf_counter()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def executed(_connection, _cursor, text, *_args) -> None:
+        show(f"{(time.perf_counter() - COUNTS.started) * 1000:6.2f} ms  {text}")
 
     def ending(name: str):
         def counted(connection) -> None:
@@ -281,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         run(app, slug, codes, chosen, 30)  # templates compiled, connections open
         if options.statements:
             COUNTS.show = True
-            run(app, slug, codes, chosen, 1)
+            run(app, slug, codes, chosen, 3)
             COUNTS.show = False
         for _ in range(options.rounds):
             print(table(run(app, slug, codes, chosen, options.voters)), flush=True)

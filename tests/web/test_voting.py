@@ -378,3 +378,23 @@ def test_the_ballot_kept_as_fragments_shows_each_voter_their_own_choices_and_lan
     french = second.get(f"/cycles/{cycle.slug}/ballot", headers={"Accept-Language": "fr-CA"})
     assert f"À propos : {projects[0].title_en}." in french.text and f"About {projects[0].title_en}." not in french.text
     assert len(app.extensions["pb.fragments"]) > 0  # the labels and details were kept
+
+
+def test_a_district_renamed_during_voting_shows_its_new_name_on_the_ballot(app, session, staff, vote):
+    from dataclasses import replace
+
+    from pb.services.cycles import CycleSettings, get_cycle, update_cycle
+
+    cycle, projects, during = vote
+    visitor = app.test_client()
+    code = code_for(session, staff, cycle, during)
+    before = visitor.post(f"/cycles/{cycle.slug}/vote/code", data={"code": code})
+    assert cycle.districts[0].name_en in before.text  # in the details of the district's projects
+    cycle = get_cycle(session, cycle.slug)
+    settings = CycleSettings.from_cycle(cycle)
+    renamed = [replace(d, name_en="Renamed North") if d.id == cycle.districts[0].id else d for d in settings.districts]
+    assert update_cycle(session, staff, cycle, settings.with_changes(districts=renamed), now=during)
+    session.commit()
+    # The process keeps the ballot's projects and their fragments; the cycle's version is in their keys.
+    after = visitor.get(f"/cycles/{cycle.slug}/ballot")
+    assert "Renamed North" in after.text
