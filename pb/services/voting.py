@@ -5,8 +5,9 @@ The trust design (``../shared/DESIGN.md``), as it is carried out here:
 - Casting is one transaction (:func:`cast_ballot`): the one-time nonce is recorded first (a replay
   or a double click finds it and gets the same receipt, writing nothing), the choices are checked
   against the configuration frozen when voting opened, the participation row is inserted (its unique
-  (cycle, voter) constraint is the double-vote guard), then, under a lock on the ballot log's head,
-  the ballot and its log entry are written. The caller commits once.
+  (cycle, voter) constraint is the double-vote guard), then, last, under a lock on the ballot log's
+  head, the ballot and its log entry are written (with the head, the nonce's receipt and the hour's
+  count: one statement on PostgreSQL). The caller commits once, so the lock is held briefly.
 - The ballot store knows no voter: a voter's ballots share a ``slot``, HMAC(slot key, voter), and the
   slot key (:class:`pb.models.VotingKey`) is deleted when voting closes (:func:`close_voting`).
 - The log (:class:`pb.models.BallotLogEntry`) is a hash chain anyone can check: the hash is
