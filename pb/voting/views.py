@@ -147,6 +147,14 @@ def enter_code(slug: str):
     )
 
 
+@bp.get("/cycles/<slug>/vote/code")
+def code_address(slug: str):
+    """The code's answer is the ballot at this address; opened again from the address bar or history,
+    it sends to the ballot (or, with no code entered here, to the start page)."""
+    cycle = _cycle_or_404(slug)
+    return redirect(url_for("voting.show_ballot", slug=cycle.slug), 303)
+
+
 @bp.post("/cycles/<slug>/vote/leave")
 def leave(slug: str):
     """Forget the code entered in this browser (a shared computer: the next person starts afresh)."""

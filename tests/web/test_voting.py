@@ -69,6 +69,8 @@ def test_a_code_opens_the_ballot_and_the_vote_is_cast_after_review(client, sessi
     assert projects[0].title_en in ballot.text and projects[2].title_en in ballot.text
     assert projects[1].title_en not in ballot.text
     assert client.get(f"/cycles/{cycle.slug}/ballot").status_code == 200  # and the ballot's own address
+    again = client.get(f"/cycles/{cycle.slug}/vote/code")  # the code's address opened from the history
+    assert again.status_code == 303 and again.location.endswith(f"/cycles/{cycle.slug}/ballot")
     nonce = hidden_nonce(ballot.text)
     chosen = [str(projects[0].id), str(projects[3].id)]
     review = client.post(f"/cycles/{cycle.slug}/ballot", data={"nonce": nonce, "project": chosen, "action": "review"})
