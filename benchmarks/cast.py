@@ -5,8 +5,8 @@ production does (gunicorn sync workers, ``PB_ENV=production``, Redis for the rat
 ``benchmarks/insert.py`` (one INSERT and its commit) the same way, then runs simulated voters, each in a
 thread of its own keeping its cookies: insert, flow, insert, ..., insert. Each voter of the flow:
 
-    GET the start page (CSRF token) -> POST the code -> GET the ballot (CSRF token, nonce)
-    -> POST review -> POST cast -> GET the confirmation with the receipt
+    GET the start page (CSRF token) -> POST the code, answered with the ballot (CSRF token, nonce)
+    -> POST review -> POST cast, answered with the confirmation and the receipt
 
 Then the Montréal-scale check: 100,000 ballots written in bulk into a second cycle (the rows and the
 hash-chained log exactly as ``voting.cast_ballot`` writes them, computed here in one process, since casting
@@ -118,15 +118,21 @@ def expect(answer: Answer, status: int, step: str) -> Answer:
     return answer
 
 
-def enter_code(browser: Browser, slug: str, code: str) -> None:
+def enter_code(browser: Browser, slug: str, code: str) -> Answer:
+    """Get the start page, post the code: the answer is the ballot page itself."""
     start = expect(browser.get(f"/cycles/{slug}/vote"), 200, "start page")
     form = {"csrf_token": hidden(start.body, "csrf_token"), "code": code}
-    expect(browser.post(f"/cycles/{slug}/vote/code", form), 303, "code")
+    page = expect(browser.post(f"/cycles/{slug}/vote/code", form), 200, "code")
+    if 'name="nonce"' not in page.body:
+        raise AssertionError(f"code: the answer is not the ballot: {page.body[:300]}")
+    return page
 
 
-def open_ballot(browser: Browser, slug: str, projects: list[int]) -> dict:
-    """The ballot page's form, filled in: its CSRF token and nonce, the chosen projects."""
-    page = expect(browser.get(f"/cycles/{slug}/ballot"), 200, "ballot page")
+def open_ballot(browser: Browser, slug: str, projects: list[int], page: Answer | None = None) -> dict:
+    """The ballot page's form, filled in: its CSRF token and nonce, the chosen projects (from ``page``,
+    the code's answer, or else a GET of the ballot)."""
+    if page is None:
+        page = expect(browser.get(f"/cycles/{slug}/ballot"), 200, "ballot page")
     return {
         "csrf_token": hidden(page.body, "csrf_token"),
         "nonce": hidden(page.body, "nonce"),
@@ -140,16 +146,24 @@ def review(browser: Browser, slug: str, form: dict) -> None:
         raise AssertionError("review: the ballot was refused")
 
 
+def shown_receipt(page: Answer, step: str) -> str:
+    """The receipt a confirmation page shows."""
+    if "Your ballot was cast and will be counted." not in page.body:
+        raise AssertionError(f"{step}: the page does not say the ballot was cast: {page.body[:300]}")
+    return _RECEIPT.search(page.body).group(0).replace("-", "")
+
+
 def cast(browser: Browser, slug: str, form: dict, cookies: dict | None = None) -> Answer:
-    return expect(browser.post(f"/cycles/{slug}/ballot", {**form, "action": "cast"}, cookies=cookies), 303, "cast")
+    """Post the cast: the answer is the confirmation with the receipt."""
+    page = expect(browser.post(f"/cycles/{slug}/ballot", {**form, "action": "cast"}, cookies=cookies), 200, "cast")
+    shown_receipt(page, "cast")
+    return page
 
 
 def receipt(browser: Browser, slug: str, cookies: dict | None = None) -> str:
-    """The receipt the confirmation page shows (with the cookies of the answer that led there)."""
+    """The receipt the confirmation page shows when opened again (with the cookies of an answer)."""
     page = expect(browser.get(f"/cycles/{slug}/ballot/cast", cookies=cookies), 200, "confirmation")
-    if "Your ballot was cast and will be counted." not in page.body:
-        raise AssertionError("confirmation: the page does not say the ballot was cast")
-    return _RECEIPT.search(page.body).group(0).replace("-", "")
+    return shown_receipt(page, "confirmation")
 
 
 # --- Seeding ------------------------------------------------------------------------------------------
@@ -328,14 +342,13 @@ def flow_work(port: int, slug: str, projects: list[int], voters: Voters):
     def work():
         browser = Browser(port)
         began = time.perf_counter()
-        enter_code(browser, slug, voters.next())
-        form = open_ballot(browser, slug, projects)
+        ballot = enter_code(browser, slug, voters.next())
+        form = open_ballot(browser, slug, projects, ballot)
         review(browser, slug, form)
         sent = time.perf_counter()
-        cast(browser, slug, form)
+        cast(browser, slug, form)  # the answer shows the receipt
         ended = time.monotonic()
         latency = time.perf_counter() - sent
-        receipt(browser, slug)
         return latency, time.perf_counter() - began, ended
 
     return work

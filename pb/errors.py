@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
 
-from flask import Flask, g, render_template
+from flask import Flask, g, make_response, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
@@ -82,6 +83,20 @@ def _handle_http_exception(error: HTTPException):
     return render_error(code)
 
 
+def _handle_too_many(error: HTTPException):
+    """The 429 page, with ``Retry-After``: the seconds until the breached limit's window turns."""
+    from pb.extensions import limiter
+
+    response = make_response(render_error(429))
+    breached = limiter.current_limit
+    if breached is not None:
+        try:
+            response.headers["Retry-After"] = str(max(1, int(breached.reset_at - time.time())))
+        except Exception:  # the storage went away since the check: the page still answers
+            log.warning("no Retry-After: the rate limit's window could not be read")
+    return response
+
+
 def _handle_csrf_error(error: CSRFError):
     return render_error(
         400,
@@ -98,6 +113,7 @@ def _handle_unexpected(error: Exception):
 
 def init_errors(app: Flask) -> None:
     app.register_error_handler(CSRFError, _handle_csrf_error)
+    app.register_error_handler(429, _handle_too_many)
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(InternalServerError, _handle_unexpected)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -83,7 +83,7 @@ class Database:
 
 def init_database(app: Flask) -> None:
     from pb.services.audit import AUDIT_KEY_INFO
-    from pb.services.voting import VOTING_KEY_INFO
+    from pb.services.voting import FROZEN_MEMO_INFO, VOTING_KEY_INFO, FrozenMemo
 
     engine = make_engine(app.config["DATABASE_URL"])
     factory = make_session_factory(engine)
@@ -92,6 +92,8 @@ def init_database(app: Flask) -> None:
         info={
             AUDIT_KEY_INFO: app.config["AUDIT_KEY"].encode(),
             VOTING_KEY_INFO: app.config["VOTING_KEY"].encode(),
+            # Frozen once voting opens, so read once per process (the sessions share this object).
+            FROZEN_MEMO_INFO: FrozenMemo(),
         }
     )
     app.extensions["pb.db"] = Database(engine, factory)

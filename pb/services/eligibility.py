@@ -184,7 +184,10 @@ def code_voter(session: Session, cycle: Cycle, text: str, *, withdrawn_too: bool
         raise wrong
     if (row.VoterCodeBatch.is_void or row.VoterCode.voided) and not withdrawn_too:
         raise DomainError(_l("This code was withdrawn by the city. Ask staff for a new one."), field="code")
-    return Voter(f"code:{row.VoterCode.id}", row.VoterCodeBatch.district_id, code_id=row.VoterCode.id)
+    return Voter(
+        f"code:{row.VoterCode.id}", row.VoterCodeBatch.district_id, code_id=row.VoterCode.id,
+        voted=row.VoterCode.used_on is not None,
+    )
 
 
 def voter_for_code_id(session: Session, cycle: Cycle, code_id: int) -> Voter | None:
@@ -196,7 +199,9 @@ def voter_for_code_id(session: Session, cycle: Cycle, code_id: int) -> Voter | N
     ).first()
     if row is None or row.VoterCodeBatch.is_void or row.VoterCode.voided:
         return None
-    return Voter(f"code:{code_id}", row.VoterCodeBatch.district_id, code_id=code_id)
+    return Voter(
+        f"code:{code_id}", row.VoterCodeBatch.district_id, code_id=code_id, voted=row.VoterCode.used_on is not None
+    )
 
 
 # --- Accounts --------------------------------------------------------------------------------------

@@ -5,8 +5,9 @@ The trust design (``../shared/DESIGN.md``), as it is carried out here:
 - Casting is one transaction (:func:`cast_ballot`): the one-time nonce is recorded first (a replay
   or a double click finds it and gets the same receipt, writing nothing), the choices are checked
   against the configuration frozen when voting opened, the participation row is inserted (its unique
-  (cycle, voter) constraint is the double-vote guard), then, under a lock on the ballot log's head,
-  the ballot and its log entry are written. The caller commits once.
+  (cycle, voter) constraint is the double-vote guard), then, last, under a lock on the ballot log's
+  head, the ballot and its log entry are written (with the head, the nonce's receipt and the hour's
+  count: one statement on PostgreSQL). The caller commits once, so the lock is held briefly.
 - The ballot store knows no voter: a voter's ballots share a ``slot``, HMAC(slot key, voter), and the
   slot key (:class:`pb.models.VotingKey`) is deleted when voting closes (:func:`close_voting`).
 - The log (:class:`pb.models.BallotLogEntry`) is a hash chain anyone can check: the hash is
@@ -22,6 +23,9 @@ import hmac
 import json
 import re
 import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -31,6 +35,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from pb import hashchain
 from pb.ballot import BallotConfig
@@ -60,6 +65,7 @@ from pb.services.transitions import ON_ENTER, advance_if_due, frozen_ballot_conf
 from pb.voter_codes import derive_key
 
 VOTING_KEY_INFO = "pb.voting_key"
+FROZEN_MEMO_INFO = "pb.voting.frozen"  # a FrozenMemo shared by every session of one session factory
 # The ballot log's hashes are keyed with this published constant: anyone can recompute them.
 BALLOT_LOG_KEY = b"pb ballot log v1"
 RECEIPT_LENGTH = 16
@@ -97,6 +103,9 @@ class Voter:
     district_id: int | None
     user: User | None = None
     code_id: int | None = None
+    # Whether this voter has voted, when the row that named them says so (None: ask the participation
+    # rows). A code is marked used by the very transaction that records its participation.
+    voted: bool | None = None
 
     @property
     def is_account(self) -> bool:
@@ -178,6 +187,84 @@ ON_ENTER[Phase.RESULTS].append(_seal_on_results)
 # --- The ballot ------------------------------------------------------------------------------------
 
 
+class FrozenMemo:
+    """What cannot change once a cycle's voting has opened, read once per process (per session factory,
+    so per application) instead of once per request: the frozen ballot configuration and the projects
+    on offer. Keys name the cycle by id and creation time (a test database reusing an id is another
+    cycle) and everything else the value depends on; a bounded LRU. Nothing about a voter goes in.
+
+    The slot key is deliberately not kept here: it is destroyed at close, and a copy in memory would
+    outlive it.
+    """
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable):
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value) -> None:
+        with self._lock:
+            self._entries[key] = value
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+def _frozen_memo(session: Session, cycle: Cycle) -> FrozenMemo | None:
+    """The process's memo, when ``cycle``'s voting has opened (so what it holds is frozen)."""
+    if cycle.entered_phase not in (Phase.VOTING, Phase.RESULTS):
+        return None
+    return session.info.get(FROZEN_MEMO_INFO)
+
+
+@dataclass(frozen=True)
+class Place:
+    """A district or category as a ballot shows it (a copy: the rows stay in their session)."""
+
+    id: int
+    name_en: str
+    name_fr: str
+    position: int
+
+    def name(self, locale: str) -> str:
+        if locale.startswith("fr"):
+            return self.name_fr or self.name_en
+        return self.name_en or self.name_fr
+
+
+@dataclass(frozen=True)
+class OfferedProject:
+    """A project on a voter's ballot, as the ballot pages and the casting read it (an immutable copy of
+    the frozen :class:`BallotProject`, so one process can keep it for every request)."""
+
+    id: int
+    title_en: str
+    title_fr: str
+    description_en: str
+    description_fr: str
+    cost_cents: int
+    district_id: int | None
+    category_id: int | None
+    district: Place | None
+    category: Place | None
+
+    def title(self, locale: str) -> str:
+        return self.title_fr if locale.startswith("fr") else self.title_en
+
+    def description(self, locale: str) -> str:
+        return self.description_fr if locale.startswith("fr") else self.description_en
+
+
+def _place(row) -> Place | None:
+    return None if row is None else Place(row.id, row.name_en, row.name_fr, row.position)
+
+
 def ballot_projects(session: Session, cycle: Cycle, district_id: int | None) -> list[BallotProject]:
     """The confirmed projects a voter of ``district_id`` may choose: that district's and city-wide ones.
 
@@ -208,6 +295,28 @@ def ballot_projects(session: Session, cycle: Cycle, district_id: int | None) -> 
     return projects
 
 
+def offered_projects(session: Session, cycle: Cycle, district_id: int | None) -> tuple[OfferedProject, ...]:
+    """:func:`ballot_projects` as immutable copies, read once per process once voting has opened.
+
+    The copies carry the names of their district and category, which staff may still correct
+    during voting: such an edit moves the cycle's version, which is part of the key.
+    """
+    memo = _frozen_memo(session, cycle)
+    key = ("projects", cycle.id, cycle.created_at, cycle.version, district_id)
+    offered = memo.get(key) if memo is not None else None
+    if offered is None:
+        offered = tuple(
+            OfferedProject(
+                p.id, p.title_en, p.title_fr, p.description_en, p.description_fr, p.cost_cents,
+                p.district_id, p.category_id, _place(p.district), _place(p.category),
+            )
+            for p in ballot_projects(session, cycle, district_id)
+        )
+        if memo is not None:
+            memo.put(key, offered)
+    return offered
+
+
 def ballot_budget(cycle: Cycle, district_id: int | None) -> int:
     """The budget a voter's ballot is about: their district's when districts have budgets, else the cycle's."""
     if cycle.has_district_budgets and district_id is not None:
@@ -221,10 +330,22 @@ def ballot_config(session: Session, cycle: Cycle, now: datetime) -> BallotConfig
     session reads it once."""
     advance_if_due(session, cycle, now)
     memo = session.info.setdefault(_CONFIG_MEMO, {})
-    config = memo.get(cycle.id) or frozen_ballot_config(session, cycle)
+    config = memo.get(cycle.id) or _frozen_config(session, cycle)
     if config is None:
         raise DomainError(_l("Voting has not opened yet for this cycle."))
     memo[cycle.id] = config
+    return config
+
+
+def _frozen_config(session: Session, cycle: Cycle) -> BallotConfig | None:
+    """:func:`frozen_ballot_config`, read once per process once voting has opened (it never changes)."""
+    memo = _frozen_memo(session, cycle)
+    key = ("config", cycle.id, cycle.created_at)
+    config = memo.get(key) if memo is not None else None
+    if config is None:
+        config = frozen_ballot_config(session, cycle)
+        if memo is not None and config is not None:
+            memo.put(key, config)
     return config
 
 
@@ -287,13 +408,14 @@ def cast_ballot(
         return Cast(receipt, replayed=True)
 
     # 2. The choices, against the frozen configuration and the projects this voter may choose.
-    projects = ballot_projects(session, cycle, voter.district_id)
+    projects = offered_projects(session, cycle, voter.district_id)
     options = [ballot_rules.Option(p.id, p.cost_cents, _Title(p.title_en, p.title_fr)) for p in projects]
     choices = ballot_rules.validate(
         config, ballot_budget(cycle, voter.district_id), options, raw, currency=cycle.currency
     )
 
-    # 3. Participation: the unique (cycle, voter) constraint lets one ballot in per voter.
+    # 3. Participation: the unique (cycle, voter) constraint lets one ballot in per voter. An account's
+    # row is marked for the next confirmation batch as it goes in (send_confirmations).
     replacing = False
     if not _insert_new(
         session,
@@ -304,7 +426,7 @@ def cast_ballot(
         channel=channel,
         district_id=voter.district_id,
         voted_on=now.date(),
-        confirmation_pending=False,
+        confirmation_pending=voter.user is not None,
     ):
         previous = session.scalar(
             select(Participation).where(Participation.cycle_id == cycle.id, Participation.voter == voter.ref)
@@ -316,13 +438,30 @@ def cast_ballot(
         if not config.allow_revision:
             raise DomainError(_l("You have already voted in this cycle, and ballots cannot be changed.")) from None
         replacing = True
+        if voter.user is not None:
+            # Mailed with the next hourly batch (send_confirmations), never in casting order.
+            session.execute(
+                update(Participation)
+                .where(Participation.cycle_id == cycle.id, Participation.voter == voter.ref)
+                .values(confirmation_pending=True)
+                .execution_options(synchronize_session=False)
+            )
+    if voter.code_id is not None:
+        session.execute(
+            update(VoterCode)
+            .where(VoterCode.id == voter.code_id, VoterCode.used_on.is_(None))
+            .values(used_on=now.date())
+            .execution_options(synchronize_session=False)
+        )
 
-    # 4. Under the log head's lock: replace the voter's counted ballot, write the new one and its entry.
-    head = _lock_head(session, cycle)
-    key = session.get(VotingKey, cycle.id)
-    if head is None or key is None or head.closed_at is not None:
+    # 4. Last, under the log head's lock (every cast of the cycle waits for it, so it is held for as few
+    # statements as can be): replace the voter's counted ballot, write the new one and its entry, give
+    # the nonce its receipt, count the hour's ballot (a row every cast of the hour updates too), commit.
+    locked = _lock_head_and_key(session, cycle)
+    if locked is None or locked[1] is None or locked[0].closed_at is not None:
         raise DomainError(_l("Voting is over for this cycle: no ballot can be cast or changed any more."))
-    slot = _keyed(key.slot_key, voter.ref)
+    head, slot_key = locked
+    slot = _keyed(slot_key, voter.ref)
     replaced = 0
     if replacing:
         replaced = session.execute(
@@ -333,55 +472,78 @@ def cast_ballot(
         ).rowcount
     ballot_id = secrets.token_hex(16)
     district = next((d.slug for d in cycle.districts if d.id == voter.district_id), None)
-    entry = _append(
+    payload = {
+        "kind": "cast",
+        "ballot": ballot_id,
+        "slot": slot,
+        "district": district,
+        "channel": channel.value,
+        "choices": json.loads(choices.to_json()),
+    }
+    new = hashchain.append(BALLOT_LOG_KEY, hashchain.Head(head.count, head.hash), payload)
+    receipt = new.hash[:RECEIPT_LENGTH]
+    _write_cast(
         session,
         head,
-        {
-            "kind": "cast",
-            "ballot": ballot_id,
-            "slot": slot,
-            "district": district,
-            "channel": channel.value,
-            "choices": json.loads(choices.to_json()),
+        entry={
+            "cycle_id": cycle.id,
+            "position": new.count,
+            "prev_hash": head.hash,
+            "hash": new.hash,
+            "payload": hashchain.canonical_json(payload).decode(),
         },
+        ballot={
+            "id": ballot_id,
+            "cycle_id": cycle.id,
+            "district_id": voter.district_id,
+            "slot": slot,
+            "channel": channel,
+            "choices": choices.to_json(),
+            "status": BallotStatus.COUNTED,
+            "void_reason": "",
+            "receipt": receipt,
+            "log_position": new.count,
+        },
+        counted=head.counted + 1 - replaced,
+        nonce=digest,
+        activity=(cycle, channel, now),
     )
-    receipt = entry.hash[:RECEIPT_LENGTH]
-    head.counted = head.counted + 1 - replaced
-    session.add(
-        Ballot(
-            id=ballot_id,
-            cycle_id=cycle.id,
-            district_id=voter.district_id,
-            slot=slot,
-            channel=channel,
-            choices=choices.to_json(),
-            status=BallotStatus.COUNTED,
-            receipt=receipt,
-            log_position=entry.position,
-        )
-    )
-    session.execute(
-        update(BallotNonce).where(BallotNonce.digest == digest).values(receipt=receipt)
-        .execution_options(synchronize_session=False)
-    )
-    if voter.code_id is not None:
-        session.execute(
-            update(VoterCode)
-            .where(VoterCode.id == voter.code_id, VoterCode.used_on.is_(None))
-            .values(used_on=now.date())
-            .execution_options(synchronize_session=False)
-        )
-    _count_activity(session, cycle, channel, now)
-    if voter.user is not None:
-        # Mailed with the next hourly batch (send_confirmations), never in casting order.
-        session.execute(
-            update(Participation)
-            .where(Participation.cycle_id == cycle.id, Participation.voter == voter.ref)
-            .values(confirmation_pending=True)
-            .execution_options(synchronize_session=False)
-        )
-    session.flush()
     return Cast(receipt, replaced=replacing)
+
+
+def _write_cast(session: Session, head: BallotLogHead, *, entry: dict, ballot: dict, counted: int, nonce: str,
+                activity: tuple[Cycle, Channel, datetime]) -> None:
+    """Under the head's lock: the log entry, the ballot, the new head, the nonce's receipt and the hour's
+    count. On PostgreSQL in one statement (data-modifying WITH clauses on five different tables: one round
+    trip while the lock is held, instead of five); elsewhere one statement each."""
+    cycle, channel, now = activity
+    heads = BallotLogHead.__table__
+    write_entry = BallotLogEntry.__table__.insert().values(**entry)
+    write_ballot = Ballot.__table__.insert().values(**ballot)
+    write_nonce = BallotNonce.__table__.update().where(BallotNonce.digest == nonce).values(receipt=ballot["receipt"])
+    move_head = (
+        heads.update()
+        .where(heads.c.cycle_id == head.cycle_id)
+        .values(count=entry["position"], hash=entry["hash"], counted=counted)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        bump = (
+            _activity_bump(cycle, channel, now).returning(VotingActivity.__table__.c.ballots).cte("bump")
+        )
+        bumped = select(func.count()).select_from(bump).scalar_subquery()
+        statement = (
+            move_head.add_cte(write_entry.cte("entry"), write_ballot.cte("ballot"), write_nonce.cte("nonce"))
+            .returning(bumped)
+        )
+        if not session.execute(statement).scalar_one():
+            _count_activity(session, cycle, channel, now)  # the hour's first ballot: its row is made
+    else:
+        for write in (write_entry, write_ballot, move_head, write_nonce):
+            session.execute(write)
+        _count_activity(session, cycle, channel, now)
+    # The session's copy of the head is the row as written (nothing left for a flush to write).
+    for name, value in (("count", entry["position"]), ("hash", entry["hash"]), ("counted", counted)):
+        set_committed_value(head, name, value)
 
 
 def _insert_new(session: Session, model, **values) -> bool:
@@ -399,15 +561,21 @@ def _insert_new(session: Session, model, **values) -> bool:
     return session.execute(statement).first() is not None
 
 
+def _activity_bump(cycle: Cycle, channel: Channel, now: datetime):
+    """This hour's count of ballots, one more (no row yet: nothing)."""
+    table = VotingActivity.__table__
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    return (
+        table.update()
+        .where(table.c.cycle_id == cycle.id, table.c.hour == hour, table.c.channel == channel)
+        .values(ballots=table.c.ballots + 1)
+    )
+
+
 def _count_activity(session: Session, cycle: Cycle, channel: Channel, now: datetime) -> None:
     """One more ballot in this hour's count (the row is made once; its unique key settles a race)."""
     hour = now.replace(minute=0, second=0, microsecond=0)
-    bump = (
-        update(VotingActivity)
-        .where(VotingActivity.cycle_id == cycle.id, VotingActivity.hour == hour, VotingActivity.channel == channel)
-        .values(ballots=VotingActivity.ballots + 1)
-        .execution_options(synchronize_session=False)
-    )
+    bump = _activity_bump(cycle, channel, now)
     if session.execute(bump).rowcount:
         return
     if not _insert_new(session, VotingActivity, cycle_id=cycle.id, hour=hour, channel=channel, ballots=1):
@@ -547,6 +715,22 @@ def _lock_head(session: Session, cycle: Cycle) -> BallotLogHead | None:
     ).scalar_one_or_none()
 
 
+def _lock_head_and_key(session: Session, cycle: Cycle) -> tuple[BallotLogHead, bytes | None] | None:
+    """The log head, locked, and the slot key (None once destroyed), in one round trip.
+
+    Sealing deletes the key under this same lock and marks the head closed, so a caller that finds
+    the head open holds a key that is still valid.
+    """
+    row = session.execute(
+        select(BallotLogHead, VotingKey.slot_key)
+        .outerjoin(VotingKey, VotingKey.cycle_id == BallotLogHead.cycle_id)
+        .where(BallotLogHead.cycle_id == cycle.id)
+        .with_for_update(of=BallotLogHead)
+        .execution_options(populate_existing=True)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
 def _append(session: Session, head: BallotLogHead, payload: dict) -> BallotLogEntry:
     new = hashchain.append(BALLOT_LOG_KEY, hashchain.Head(head.count, head.hash), payload)
     entry = BallotLogEntry(
@@ -649,4 +833,4 @@ def counted_ballots(session: Session, cycle: Cycle) -> int:
 
 def config_for(session: Session, cycle: Cycle) -> BallotConfig:
     """The frozen configuration when voting has opened, else the cycle's current one (for previews)."""
-    return frozen_ballot_config(session, cycle) or cycle.ballot_config()
+    return _frozen_config(session, cycle) or cycle.ballot_config()

@@ -32,7 +32,7 @@ ACTIONS = ("update", "review", "change", "cast")
 
 
 def _cycle_or_404(slug: str) -> Cycle:
-    cycle = get_cycle(db_session(), slug)
+    cycle = get_cycle(db_session(), slug, categories=False)  # a ballot's categories come with its projects
     if cycle is None:
         abort(404)
     return cycle
@@ -52,6 +52,8 @@ def _voter(cycle: Cycle) -> voting.Voter | None:
 
 
 def _has_voted(cycle: Cycle, voter: voting.Voter) -> bool:
+    if voter.voted is not None:  # a code's row says it (used when its ballot was cast)
+        return voter.voted
     return (
         db_session().scalar(
             select(Participation.id).where(Participation.cycle_id == cycle.id, Participation.voter == voter.ref)
@@ -125,7 +127,10 @@ def enter_code(slug: str):
             voter = eligibility.code_voter(db_session(), cycle, form.code.data)
         if attempt.ok:
             session[VOTER_KEY] = {"cycle": cycle.id, "code": voter.code_id}
-            return redirect(url_for("voting.show_ballot", slug=cycle.slug), 303)
+            # The ballot itself rather than a redirect to it: one request fewer for every voter. Its
+            # form posts to the ballot's address; sending the code again (a reload) shows the ballot
+            # again, with a new nonce, and changes nothing.
+            return _ballot_page(cycle, voter, now, BallotForm(formdata=None))
     return (
         render_template(
             "voting/start_vote.html",
@@ -140,6 +145,14 @@ def enter_code(slug: str):
         ),
         422,
     )
+
+
+@bp.get("/cycles/<slug>/vote/code")
+def code_address(slug: str):
+    """The code's answer is the ballot at this address; opened again from the address bar or history,
+    it sends to the ballot (or, with no code entered here, to the start page)."""
+    cycle = _cycle_or_404(slug)
+    return redirect(url_for("voting.show_ballot", slug=cycle.slug), 303)
 
 
 @bp.post("/cycles/<slug>/vote/leave")
@@ -214,10 +227,11 @@ def show_ballot(slug: str):
         return redirect(url_for("voting.start_vote", slug=cycle.slug))
     voter = _voter(cycle)
     if voter is None:
+        if request.method == "POST" and _receipt_of(cycle) is not None:
+            # The cast form sent again after its code was forgotten (a reload of the confirmation):
+            # the receipt page, not a new vote.
+            return redirect(url_for("voting.ballot_cast", slug=cycle.slug), 303)
         return redirect(url_for("voting.start_vote", slug=cycle.slug))
-    config = voting.ballot_config(db, cycle, now)
-    projects = _ordered(cycle, voting.ballot_projects(db, cycle, voter.district_id))
-    budget = voting.ballot_budget(cycle, voter.district_id)
     form = BallotForm()
     raw = ballot_rules.RawChoices()
     template = "voting/show_ballot.html"
@@ -225,6 +239,8 @@ def show_ballot(slug: str):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
+        config = voting.ballot_config(db, cycle, now)
+        projects = voting.offered_projects(db, cycle, voter.district_id)
         raw = _raw_choices(config, projects)
         action = request.form.get("action", "update")
         if action not in ACTIONS:
@@ -241,13 +257,29 @@ def show_ballot(slug: str):
                 }
                 if voter.code_id is not None:
                     session.pop(VOTER_KEY, None)  # a shared computer must not keep the code
-                return redirect(url_for("voting.ballot_cast", slug=cycle.slug), 303)
+                # The confirmation itself rather than a redirect to it (one request fewer). Sending
+                # the form again writes nothing: the nonce gives back this receipt (an account), or,
+                # the code being forgotten, the receipt page answers (see above).
+                return _confirmation(cycle, session[RECEIPT_KEY], config)
         elif action == "review":
             with domain_errors(form) as attempt:
+                budget = voting.ballot_budget(cycle, voter.district_id)
                 options = [ballot_rules.Option(p.id, p.cost_cents, p.title(current_locale())) for p in projects]
                 choices = ballot_rules.validate(config, budget, options, raw)
             if attempt.ok:
                 template = "voting/review_ballot.html"
+    return _ballot_page(cycle, voter, now, form, raw=raw, template=template, choices=choices)
+
+
+def _ballot_page(cycle: Cycle, voter: voting.Voter, now, form: BallotForm, *, raw=None, template="voting/show_ballot.html",
+                 choices=None):
+    """The ballot (or its review), with the choices as sent, for ``voter``; a new nonce unless the form
+    carries one (a POST that shows the ballot again keeps its nonce)."""
+    db = db_session()
+    config = voting.ballot_config(db, cycle, now)
+    projects = _ordered(cycle, list(voting.offered_projects(db, cycle, voter.district_id)))
+    budget = voting.ballot_budget(cycle, voter.district_id)
+    raw = raw or ballot_rules.RawChoices()
     if not form.nonce.data or request.method == "GET":
         form.nonce.data = voting.new_nonce()
     by_id = {p.id: p for p in projects}
@@ -280,21 +312,32 @@ def show_ballot(slug: str):
     )
 
 
-@bp.get("/cycles/<slug>/ballot/cast")
-def ballot_cast(slug: str):
-    cycle = _cycle_or_404(slug)
+def _receipt_of(cycle: Cycle) -> dict | None:
+    """The last cast's receipt in this browser's session, if it was cast in ``cycle``."""
     cast = session.get(RECEIPT_KEY)
-    if not isinstance(cast, dict) or cast.get("cycle") != cycle.id:
-        return redirect(url_for("voting.start_vote", slug=cycle.slug))
+    return cast if isinstance(cast, dict) and cast.get("cycle") == cycle.id else None
+
+
+def _confirmation(cycle: Cycle, cast: dict, config=None):
     return render_template(
         "voting/ballot_cast.html",
         **_common(cycle),
         receipt=voting.format_receipt(cast["receipt"]),
         replaced=cast.get("replaced", False),
         account=cast.get("account", False),
-        revision=voting.config_for(db_session(), cycle).allow_revision,
-        form=BallotForm(),
+        revision=(config or voting.config_for(db_session(), cycle)).allow_revision,
+        form=BallotForm(formdata=None),
     )
+
+
+@bp.get("/cycles/<slug>/ballot/cast")
+def ballot_cast(slug: str):
+    """The last receipt of this browser, again (the cast's answer shows it first)."""
+    cycle = _cycle_or_404(slug)
+    cast = _receipt_of(cycle)
+    if cast is None:
+        return redirect(url_for("voting.start_vote", slug=cycle.slug))
+    return _confirmation(cycle, cast)
 
 
 # --- Receipts ------------------------------------------------------------------------------------
