@@ -483,28 +483,40 @@ def list_proposals(
 ) -> ProposalPage | None:
     """One page of the cycle's proposals (None past the last page); two queries whatever the page holds.
 
-    The first query orders and cuts the list on narrow columns only (the ids and what a card's key
-    needs, with the count as a sub-query evaluated once): on PostgreSQL the count and the order walk
-    ``ix_proposals_cycle_status_id`` (or ``ix_proposals_cycle_supports``/``..._comments`` backwards for
-    those sorts), whatever the size of the rows. The second, only when ``items`` is first read (a card
-    to render), loads the page's rows, and only them, by primary key.
+    The first query orders and cuts the list on narrow columns only (the ids, with the count as a
+    sub-query evaluated once): on PostgreSQL both are index-only scans of ``ix_proposals_cycle_status_id``
+    (or a walk down ``ix_proposals_cycle_supports``/``..._comments`` for those sorts), whatever the
+    size of the rows; the same statement then joins the page's ids to their rows for what each card's
+    key needs. The second, only when ``items`` is first read (a card to render), loads the page's
+    rows, and only them, by primary key.
     """
     statement = _filtered(cycle, viewer, filters)
     total = statement.with_only_columns(func.count(Proposal.id)).order_by(None).scalar_subquery()
     sort = sort_of(filters)
+    # (expression, descending) pairs; the id last breaks ties.
     if sort == "random":
-        order = (_random_order(seed), Proposal.id)
+        order = ((_random_order(seed), False), (Proposal.id, False))
     else:
         order = {
-            "supported": (Proposal.support_count.desc(), Proposal.id.desc()),
-            "newest": (func.coalesce(Proposal.submitted_at, Proposal.created_at).desc(), Proposal.id.desc()),
-            "commented": (Proposal.comment_count.desc(), Proposal.id.desc()),
+            "supported": ((Proposal.support_count, True), (Proposal.id, True)),
+            "newest": ((func.coalesce(Proposal.submitted_at, Proposal.created_at), True), (Proposal.id, True)),
+            "commented": ((Proposal.comment_count, True), (Proposal.id, True)),
         }[sort]
-    rows = session.execute(
-        statement.with_only_columns(*_CARD_KEY, total)
-        .order_by(*order)
+    # The page is cut on the ids alone (an index-only scan), then joined to its 20 rows for the keys.
+    labelled = [expression.label(f"order_{n}") for n, (expression, _) in enumerate(order)]
+    page = (
+        statement.with_only_columns(Proposal.id.label("page_id"), *labelled, total.label("total"))
+        .order_by(*(column.desc() if down else column for column, (_, down) in zip(labelled, order, strict=True)))
         .offset((number - 1) * per_page)
         .limit(per_page)
+        .subquery()
+    )
+    rows = session.execute(
+        select(*_CARD_KEY, page.c.total)
+        .join(page, Proposal.id == page.c.page_id)
+        .order_by(*(
+            page.c[f"order_{n}"].desc() if down else page.c[f"order_{n}"] for n, (_, down) in enumerate(order)
+        ))
     ).all()
     if not rows:  # an empty list, or past its end
         return ProposalPage([], 0, number, per_page, filters) if number == 1 else None
