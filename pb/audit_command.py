@@ -631,21 +631,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except rf.RecordError as error:
         err.write(f"{PROG}: {args.record}: {error}\n")
         return 2
-    out.write(f"Auditing {args.record} (SHA-256 {_file_digest(args.record)})\n")
+    out.write(f"Auditing {args.record} (SHA-256 {rf.file_sha256(args.record)})\n")
     try:
         verified = Audit(files, public_key, args.cross_check, out, err).run()
     except KeyboardInterrupt:
         err.write(f"{PROG}: interrupted\n")
         return 130
     return 0 if verified else 1
-
-
-def _file_digest(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 if __name__ == "__main__":

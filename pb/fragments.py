@@ -34,11 +34,9 @@ class FragmentCache:
         self._lock = threading.Lock()
 
     def __call__(self, key: Hashable, caller: Callable[[], str]) -> Markup:
-        with self._lock:
-            html = self._entries.get(key)
-            if html is not None:
-                self._entries.move_to_end(key)
-                return html
+        html = self.get(key)
+        if html is not None:
+            return html
         html = Markup(caller())
         if not html.strip():  # nothing to show (a row gone meanwhile): not kept, so it cannot stick
             return html

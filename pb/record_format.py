@@ -155,6 +155,12 @@ def signature_valid(key: Ed25519PublicKey, signature: bytes, data: bytes) -> boo
 # --- SHA256SUMS ------------------------------------------------------------------------------
 
 
+def file_sha256(path) -> str:
+    """The SHA-256 of a file on disk, read in blocks."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
 def sha256sums(files: Mapping[str, bytes]) -> bytes:
     """``sha256sum`` output for ``files``, sorted by name."""
     return "".join(f"{hashlib.sha256(files[name]).hexdigest()}  {name}\n" for name in sorted(files)).encode()

@@ -650,6 +650,12 @@ def get_cycle(session: Session, slug: str, *, categories: bool = True, districts
     return session.scalars(_cycle_by_slug(categories, districts), {"slug": slug}).unique().one_or_none()
 
 
+_PHASE_DATES = (
+    Cycle.proposals_start_at, Cycle.proposals_end_at, Cycle.review_start_at, Cycle.review_end_at,
+    Cycle.voting_start_at, Cycle.voting_end_at, Cycle.results_start_at,
+)
+
+
 class ClosureGlance(NamedTuple):
     phase: Phase
     closed_at: datetime
@@ -679,31 +685,38 @@ class CycleGlance(PhaseDates):
         return localized(self.name_en, self.name_fr, locale)
 
 
-_GLANCE_COLUMNS = (
-    Cycle.id, Cycle.slug, Cycle.name_en, Cycle.name_fr, Cycle.version, Cycle.entered_phase,
-    Cycle.proposals_start_at, Cycle.proposals_end_at, Cycle.review_start_at, Cycle.review_end_at,
-    Cycle.voting_start_at, Cycle.voting_end_at, Cycle.results_start_at,
-)
+_GLANCE_COLUMNS = (Cycle.id, Cycle.slug, Cycle.name_en, Cycle.name_fr, Cycle.version, Cycle.entered_phase, *_PHASE_DATES)
 
 
 @cache
-def _glance() -> Select:
-    return (
-        select(*_GLANCE_COLUMNS, PhaseClosure.phase, PhaseClosure.closed_at)
-        .outerjoin(PhaseClosure, PhaseClosure.cycle_id == Cycle.id)
-        .where(Cycle.slug == bindparam("slug"))
-        .order_by(PhaseClosure.closed_at)
+def _glances(one: bool) -> Select:
+    query = select(*_GLANCE_COLUMNS, PhaseClosure.phase, PhaseClosure.closed_at).outerjoin(
+        PhaseClosure, PhaseClosure.cycle_id == Cycle.id
     )
+    if one:
+        return query.where(Cycle.slug == bindparam("slug")).order_by(PhaseClosure.closed_at)
+    return query.order_by(Cycle.proposals_start_at.desc(), Cycle.id.desc(), PhaseClosure.closed_at)
+
+
+def _read_glances(rows) -> list[CycleGlance]:
+    width = len(_GLANCE_COLUMNS)
+    found: dict[int, tuple] = {}  # cycle id -> (its columns, its closures), in the rows' order
+    for row in rows:
+        columns, closures = found.setdefault(row[0], (row[:width], []))
+        if row[width] is not None:
+            closures.append(ClosureGlance(row[width], row[width + 1]))
+    return [CycleGlance(*columns, closures=tuple(closures)) for columns, closures in found.values()]
 
 
 def cycle_glance(session: Session, slug: str) -> CycleGlance | None:
     """The cycle ``slug`` at a glance (None: no such cycle)."""
-    rows = session.connection().execute(_glance(), {"slug": slug}).all()
-    if not rows:
-        return None
-    width = len(_GLANCE_COLUMNS)
-    closures = tuple(ClosureGlance(row[width], row[width + 1]) for row in rows if row[width] is not None)
-    return CycleGlance(*rows[0][:width], closures=closures)
+    glances = _read_glances(session.connection().execute(_glances(True), {"slug": slug}))
+    return glances[0] if glances else None
+
+
+def cycle_glances(session: Session) -> list[CycleGlance]:
+    """Every cycle at a glance, the latest first (as :func:`list_cycles` orders them)."""
+    return _read_glances(session.connection().execute(_glances(False)))
 
 
 def list_cycles(session: Session) -> list[Cycle]:
@@ -739,9 +752,8 @@ def _list_counts() -> tuple[ScalarSelect, ScalarSelect]:
 # What a cycle card shows and is keyed on: loading only these (a third of a cycle's columns) halves the
 # cost of turning the rows into objects; anything else a card needed would be loaded on first use.
 _CARD_COLUMNS = (
-    Cycle.slug, Cycle.name_en, Cycle.name_fr, Cycle.currency, Cycle.timezone, Cycle.budget_cents,
-    Cycle.proposals_start_at, Cycle.proposals_end_at, Cycle.review_start_at, Cycle.review_end_at,
-    Cycle.voting_start_at, Cycle.voting_end_at, Cycle.results_start_at, Cycle.version,
+    Cycle.slug, Cycle.name_en, Cycle.name_fr, Cycle.currency, Cycle.timezone, Cycle.budget_cents, Cycle.version,
+    *_PHASE_DATES,
 )
 
 
@@ -777,12 +789,6 @@ def cycles_signature(session: Session) -> tuple:
     """A value that changes whenever a cycle is created, edited (its version), deleted, or closes a phase
     early: the lists of cycles are kept under it. One narrow query over the cycles and their closures."""
     return tuple(session.connection().execute(_signature()).one())  # Core: no ORM layer for one row of numbers
-
-
-_PHASE_DATES = (
-    Cycle.proposals_start_at, Cycle.proposals_end_at, Cycle.review_start_at, Cycle.review_end_at,
-    Cycle.voting_start_at, Cycle.voting_end_at, Cycle.results_start_at,
-)
 
 
 @cache

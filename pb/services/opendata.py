@@ -14,12 +14,13 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from pb.models import BallotProject, Cycle, Phase, PhaseClosure, Result, ResultStatus
+from pb.models import BallotProject, Cycle, Result, ResultStatus
+from pb.models.cycle import PhaseDates
+from pb.services.cycles import CycleGlance, cycle_glances
 from pb.services.results import standing_result_ids
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -62,7 +63,7 @@ class DataFile:
         return hashlib.sha256(self.data).hexdigest()
 
 
-def projects_public(cycle: Cycle, now: datetime) -> bool:
+def projects_public(cycle: PhaseDates, now: datetime) -> bool:
     return cycle.voting_has_opened(now)
 
 
@@ -193,18 +194,12 @@ def catalogue(session: Session, cycles: list[Cycle], now: datetime) -> list[Cycl
     ]
 
 
-class CycleRef(NamedTuple):
-    id: int
-    slug: str
-    version: int
-
-
 @dataclass(frozen=True)
 class CatalogueState:
     """What the open-data page's files depend on, read in two narrow queries: the cycles whose voting has
-    opened (their projects are frozen from then on) with their versions, and each one's standing result."""
+    opened (their projects are frozen from then on) at a glance, and each one's standing result."""
 
-    cycles: list[CycleRef]
+    cycles: list[CycleGlance]
     results: dict[int, int]  # cycle id -> standing published result id
 
     def key(self) -> tuple:
@@ -212,14 +207,7 @@ class CatalogueState:
 
 
 def catalogue_state(session: Session, now: datetime) -> CatalogueState:
-    # Cycle.voting_has_opened, in SQL: voting has started, or was closed (early) already.
-    closed = exists().where(PhaseClosure.cycle_id == Cycle.id, PhaseClosure.phase == Phase.VOTING)
-    rows = session.execute(
-        select(Cycle.id, Cycle.slug, Cycle.version)
-        .where(or_(Cycle.voting_start_at <= now, closed))
-        .order_by(Cycle.proposals_start_at.desc(), Cycle.id.desc())
-    )
-    public = [CycleRef(*row) for row in rows]
+    public = [cycle for cycle in cycle_glances(session) if projects_public(cycle, now)]
     return CatalogueState(public, standing_result_ids(session, [cycle.id for cycle in public]) if public else {})
 
 

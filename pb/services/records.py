@@ -10,7 +10,6 @@ if they no longer give the published outcome, no record is made.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -156,9 +155,8 @@ def build_record(session: Session, cycle: Cycle, key, result_id: int | None = No
     return record_format.write_record(files, key, result.published_at or result.created_at)
 
 
-def record_path(folder: str | os.PathLike[str], cycle: Cycle, result: Result | int) -> Path:
-    """Where the record of ``result`` (a published result or its id) is kept: one file per result."""
-    result_id = result if isinstance(result, int) else result.id
+def record_path(folder: str | os.PathLike[str], cycle: Cycle, result_id: int) -> Path:
+    """Where the record of the published result ``result_id`` is kept: one file per result."""
     return Path(folder) / f"{cycle.slug}-result-{result_id}.zip"
 
 
@@ -189,13 +187,9 @@ def record_file(folder: str | os.PathLike[str], cycle: Cycle, result_id: int) ->
         return None
     key = (os.fspath(path), stat.st_mtime_ns, stat.st_size)
     if key not in _DIGESTS:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
         if len(_DIGESTS) > 4096:
             _DIGESTS.clear()
-        _DIGESTS[key] = digest.hexdigest()
+        _DIGESTS[key] = record_format.file_sha256(path)
     return RecordFile(download_name(cycle), stat.st_size, _DIGESTS[key])
 
 

@@ -215,12 +215,17 @@ def test_residents_cannot_translate(client, cycle, resident, session):
     assert client.get(f"/cycles/{cycle.slug}/proposals/{proposal.id}/translation").status_code == 403
 
 
-def test_the_list_filters_searches_and_pages(client, cycle, session, make_user):
-    author = make_user("author@example.org")
+def _numbered_proposals(session, cycle, author) -> None:
+    """25 proposals "Idée numéro 0" to 24 (two pages), not yet committed."""
     cycle.max_proposals_per_resident = 30
     session.commit()
     for number in range(25):
         make_proposal(session, author, cycle, title=f"Idée numéro {number}", commit=False)
+
+
+def test_the_list_filters_searches_and_pages(client, cycle, session, make_user):
+    author = make_user("author@example.org")
+    _numbered_proposals(session, cycle, author)
     make_proposal(session, author, cycle, title="Sécurité à l’école")
     page = client.get(f"/cycles/{cycle.slug}/proposals?q=securite+ECOLE").get_data(as_text=True)
     assert "Sécurité à l’école" in page and "1 proposal" in page
@@ -235,10 +240,7 @@ def test_a_visitors_order_is_a_plain_cookie_and_no_session(client, cycle, sessio
     """The random order's seed is the visitor's own cookie (no signed session for a first visit); a
     broken or forged value is replaced, and the other sorts need none."""
     author = make_user("author@example.org")
-    cycle.max_proposals_per_resident = 30
-    session.commit()
-    for number in range(25):
-        make_proposal(session, author, cycle, title=f"Idée numéro {number}", commit=False)
+    _numbered_proposals(session, cycle, author)
     make_proposal(session, author, cycle, title="Last one")
     sorted_page = client.get(f"/cycles/{cycle.slug}/proposals?sort=newest")
     assert "Set-Cookie" not in sorted_page.headers
