@@ -138,3 +138,18 @@ class ProposalStatusChange(Base):
 
     proposal: Mapped[Proposal] = relationship(back_populates="history")
     actor: Mapped[User | None] = relationship()
+
+
+class ProposalActivity(Base):
+    """A counter per cycle that moves whenever anything its proposal pages show changes: a proposal,
+    its translation, history, review, comments or counters, or the name of one of their authors.
+
+    Database triggers move it (migration 0017), in the same transaction as the change and whatever
+    code makes it, so pages kept under it (``pb.fragments``, ``pb.services.proposal_index``) cannot
+    miss a change. On PostgreSQL the triggers are deferred to the commit, so two transactions never
+    wait for each other's counter while holding a proposal's row."""
+
+    __tablename__ = "proposal_activity"
+
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), primary_key=True)
+    stamp: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

@@ -46,7 +46,7 @@ from pb.proposals.forms import (
 from pb.security import role_required
 from pb.services import phases
 from pb.services import proposals as service
-from pb.services.cycles import get_cycle
+from pb.services.cycles import CycleGlance, cycle_glance, get_cycle
 from pb.values import format_money_input
 from pb.web import domain_errors, page_number, request_now
 
@@ -138,11 +138,21 @@ class _Later(Sequence):
         return len(self._all())
 
 
-def _render_list(cycle: Cycle, *, mine: bool):
+def _render_list(cycle: Cycle | CycleGlance, *, mine: bool):
+    """A page of the list. ``cycle`` may be a glance at it (the public list): the cycle itself is then
+    loaded only for what needs its districts and categories (checking a filter, rendering the form or
+    a card that is not kept)."""
     locale = current_locale()
+    loaded: list[Cycle] = [cycle] if isinstance(cycle, Cycle) else []
+
+    def full() -> Cycle:
+        if not loaded:
+            loaded.append(_cycle_or_404(cycle.slug))
+        return loaded[0]
+
     form = ProposalFilterForm(request.args)
-    form.district.choices = _Later(lambda: _area_choices(cycle, locale, with_all=True))
-    form.category.choices = _Later(lambda: _category_choices(cycle, locale, _("All categories")))
+    form.district.choices = _Later(lambda: _area_choices(full(), locale, with_all=True))
+    form.category.choices = _Later(lambda: _category_choices(full(), locale, _("All categories")))
     form.status.choices = [("", _("All statuses"))] + [
         (value, str(STATUS_NAMES.get(value, HIDDEN))) for value in service.status_choices()
     ]
@@ -162,12 +172,14 @@ def _render_list(cycle: Cycle, *, mine: bool):
         )
     page = service.list_proposals(
         db_session(),
-        cycle,
+        loaded[0] if loaded else cycle,  # loaded to check a filter: it names the filter's district and category
         current_user if current_user.is_authenticated else None,
         filters,
         number=page_number(),
         per_page=PAGE_SIZE,
         seed=_visitor_seed() if service.sort_of(filters) == "random" else 0,  # the order is read only then
+        index=current_app.extensions["pb.proposal_index"],
+        stamp=getattr(cycle, "proposal_stamp", None),
     )
     if page is None:
         abort(404)
@@ -198,7 +210,7 @@ def _render_list(cycle: Cycle, *, mine: bool):
     def areas() -> str:
         """Before a card is rendered: the cycle's districts and categories in the session, so that its
         proposals' district and category resolve without a query each."""
-        cycle.districts, cycle.categories  # noqa: B018
+        full().districts, full().categories  # noqa: B018
         return ""
 
     return render_template(
@@ -220,7 +232,10 @@ def _render_list(cycle: Cycle, *, mine: bool):
 
 @bp.get("/cycles/<slug>/proposals")
 def list_proposals(slug: str):
-    return _render_list(_cycle_or_404(slug, districts=False), mine=False)
+    glance = cycle_glance(db_session(), slug)  # with the stamp the kept list is read under
+    if glance is None:
+        abort(404)
+    return _render_list(glance, mine=False)
 
 
 @bp.get("/cycles/<slug>/proposals/mine")

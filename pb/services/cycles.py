@@ -27,7 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from pb.ballot import FIELDS as BALLOT_FIELDS
 from pb.ballot import LIMIT_FIELDS, BallotConfig
 from pb.labels import BALLOT_TYPE_NAMES, PHASE_NAMES, rule_title
-from pb.models import BallotType, Category, Cycle, District, Phase, PhaseClosure, User
+from pb.models import BallotType, Category, Cycle, District, Phase, PhaseClosure, ProposalActivity, User
 from pb.models.cycle import PhaseDates, localized
 from pb.services.audit import record_change
 from pb.services.errors import FORM, DomainError
@@ -679,19 +679,25 @@ class CycleGlance(PhaseDates):
     voting_start_at: datetime
     voting_end_at: datetime
     results_start_at: datetime
+    proposal_stamp: int  # moves with anything the cycle's proposal pages show (``ProposalActivity``)
     closures: tuple[ClosureGlance, ...]
 
     def name(self, locale: str) -> str:
         return localized(self.name_en, self.name_fr, locale)
 
 
-_GLANCE_COLUMNS = (Cycle.id, Cycle.slug, Cycle.name_en, Cycle.name_fr, Cycle.version, Cycle.entered_phase, *_PHASE_DATES)
+_GLANCE_COLUMNS = (
+    Cycle.id, Cycle.slug, Cycle.name_en, Cycle.name_fr, Cycle.version, Cycle.entered_phase, *_PHASE_DATES,
+    func.coalesce(ProposalActivity.stamp, 0),
+)
 
 
 @cache
 def _glances(one: bool) -> Select:
-    query = select(*_GLANCE_COLUMNS, PhaseClosure.phase, PhaseClosure.closed_at).outerjoin(
-        PhaseClosure, PhaseClosure.cycle_id == Cycle.id
+    query = (
+        select(*_GLANCE_COLUMNS, PhaseClosure.phase, PhaseClosure.closed_at)
+        .outerjoin(ProposalActivity, ProposalActivity.cycle_id == Cycle.id)
+        .outerjoin(PhaseClosure, PhaseClosure.cycle_id == Cycle.id)
     )
     if one:
         return query.where(Cycle.slug == bindparam("slug")).order_by(PhaseClosure.closed_at)

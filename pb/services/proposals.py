@@ -11,17 +11,18 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, Select, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from pb import permissions
 from pb.models import (
     LANGUAGES,
     PUBLIC_STATUSES,
+    Category,
     Cycle,
+    District,
     Proposal,
     ProposalStatus,
     ProposalStatusChange,
@@ -32,12 +33,20 @@ from pb.services import deliberation, phases
 from pb.services.accounts import check_can_take_part
 from pb.services.audit import record_change
 from pb.services.errors import DomainError
-from pb.textsearch import fold, like_pattern, terms
+from pb.services.proposal_index import (
+    CITYWIDE,
+    CardKey,
+    ProposalIndex,
+    Selection,
+    own_listing,
+    public_listing,
+)
+from pb.textsearch import fold
 
 MAX_COST_CENTS = 10**15  # ten trillion dollars: more than any budget, less than a BIGINT
 SORTS = ("random", "supported", "newest", "commented")
 DEFAULT_SORT = "random"
-RANDOM_MODULUS = 2_147_483_647  # a prime: id * a + b modulo it shuffles ids without repeats
+RANDOM_MODULUS = 2_147_483_647  # seeds of the random order are below it (a cookie of ten digits at most)
 STALE = _l("Someone changed this proposal since you opened it. Reload the page and make your change again.")
 
 
@@ -365,23 +374,6 @@ class ProposalFilters:
     mine: bool = False  # the viewer's own proposals, drafts included
 
 
-class CardKey(NamedTuple):
-    """What a proposal's card depends on, read with the page's ids: a page whose cards are all kept
-    (``pb.fragments``) never loads the proposals themselves."""
-
-    id: int
-    created_at: datetime  # with the id, the row itself (SQLite may give a deleted row's id again)
-    version: int
-    support_count: int
-    comment_count: int
-    hidden_at: datetime | None
-    author_id: int | None
-
-    @property
-    def is_hidden(self) -> bool:
-        return self.hidden_at is not None
-
-
 @dataclass
 class ProposalPage:
     keys: list[CardKey]
@@ -420,55 +412,27 @@ class ProposalPage:
         return self.number < self.pages
 
 
+def _area_id(session: Session, cycle: Cycle, model: type[District] | type[Category], slug: str) -> int | str:
+    """The id of the cycle's district or category ``slug`` (-1: none has it), or ``slug`` itself when it
+    names none in particular ("" for all, "citywide"). From the cycle's own list when ``cycle`` is
+    loaded, else one query (``cycle`` may be a glance)."""
+    if slug in ("", CITYWIDE):
+        return slug
+    if isinstance(cycle, Cycle):
+        areas = cycle.districts if model is District else cycle.categories
+        return next((area.id for area in areas if area.slug == slug), -1)
+    found = session.scalar(select(model.id).where(model.cycle_id == cycle.id, model.slug == slug))
+    return -1 if found is None else found
+
+
 def visitor_seed() -> int:
-    """A fresh random seed for one visitor's shuffled order (kept in their session by the web layer)."""
+    """A fresh random seed for one visitor's shuffled order (kept in a cookie by the web layer)."""
     return random.SystemRandom().randrange(1, RANDOM_MODULUS)
-
-
-def _random_order(seed: int):
-    """A shuffle of ids fixed by ``seed``, computed by the database in 64-bit integers on any backend.
-
-    An affine map modulo a prime, then a square: neighbouring ids land far apart, and different
-    seeds give unrelated orders. Ties (rare) fall back to the id.
-    """
-    draw = random.Random(seed)
-    a, b, c = (draw.randrange(RANDOM_MODULUS // 2, RANDOM_MODULUS) for _ in range(3))
-    mixed = (cast(Proposal.id, BigInteger) * a + b) % RANDOM_MODULUS
-    return (mixed * mixed + c) % RANDOM_MODULUS
-
-
-def _filtered(cycle: Cycle, viewer: User | None, filters: ProposalFilters) -> Select:
-    statement = select(Proposal).where(Proposal.cycle_id == cycle.id)
-    if filters.mine and viewer is not None and getattr(viewer, "is_authenticated", False):
-        statement = statement.where(Proposal.author_id == viewer.id)
-    else:
-        statement = statement.where(Proposal.status.in_(PUBLIC_STATUSES))
-    if filters.district == "citywide":
-        statement = statement.where(Proposal.district_id.is_(None))
-    elif filters.district:
-        district = next((d for d in cycle.districts if d.slug == filters.district), None)
-        statement = statement.where(Proposal.district_id == (district.id if district else -1))
-    if filters.category:
-        category = next((c for c in cycle.categories if c.slug == filters.category), None)
-        statement = statement.where(Proposal.category_id == (category.id if category else -1))
-    if filters.status == "hidden":
-        statement = statement.where(Proposal.hidden_at.is_not(None))
-    elif filters.status:
-        statement = statement.where(Proposal.status == ProposalStatus(filters.status))
-    for term in terms(filters.query):
-        statement = statement.where(Proposal.search_text.like(like_pattern(term), escape="\\"))
-    return statement
 
 
 def sort_of(filters: ProposalFilters) -> str:
     """The order the list is shown in (an unknown one is the default)."""
     return filters.sort if filters.sort in SORTS else DEFAULT_SORT
-
-
-_CARD_KEY = (
-    Proposal.id, Proposal.created_at, Proposal.version, Proposal.support_count, Proposal.comment_count, Proposal.hidden_at,
-    Proposal.author_id,
-)
 
 
 def list_proposals(
@@ -480,46 +444,34 @@ def list_proposals(
     number: int,
     per_page: int,
     seed: int,
+    index: ProposalIndex | None = None,
+    stamp: int | None = None,
 ) -> ProposalPage | None:
-    """One page of the cycle's proposals (None past the last page); two queries whatever the page holds.
-
-    The first query orders and cuts the list on narrow columns only (the ids, with the count as a
-    sub-query evaluated once): on PostgreSQL both are index-only scans of ``ix_proposals_cycle_status_id``
-    (or a walk down ``ix_proposals_cycle_supports``/``..._comments`` for those sorts), whatever the
-    size of the rows; the same statement then joins the page's ids to their rows for what each card's
-    key needs. The second, only when ``items`` is first read (a card to render), loads the page's
-    rows, and only them, by primary key.
+    """One page of the cycle's proposals (None past the last page), filtered, ordered and cut in Python
+    (:mod:`pb.services.proposal_index`): the public ones, or the viewer's own with their drafts
+    (``filters.mine``). With ``index`` and the cycle's ``stamp`` (its ``proposal_stamp``, read before),
+    the public proposals come from the process's snapshot, read again only when the stamp has moved;
+    otherwise they are read now. ``cycle`` may be a glance (``CycleGlance``): its id and version are
+    all this reads. The page's proposals themselves are loaded only when
+    ``items`` is first read (a card to render), in one query by primary key.
     """
-    statement = _filtered(cycle, viewer, filters)
-    total = statement.with_only_columns(func.count(Proposal.id)).order_by(None).scalar_subquery()
-    sort = sort_of(filters)
-    # (expression, descending) pairs; the id last breaks ties.
-    if sort == "random":
-        order = ((_random_order(seed), False), (Proposal.id, False))
+    if filters.mine and viewer is not None and getattr(viewer, "is_authenticated", False):
+        listing = own_listing(session, cycle.id, viewer.id)
+    elif index is not None and stamp is not None:
+        listing = index.listing(session, cycle.id, cycle.version, stamp)
     else:
-        order = {
-            "supported": ((Proposal.support_count, True), (Proposal.id, True)),
-            "newest": ((func.coalesce(Proposal.submitted_at, Proposal.created_at), True), (Proposal.id, True)),
-            "commented": ((Proposal.comment_count, True), (Proposal.id, True)),
-        }[sort]
-    # The page is cut on the ids alone (an index-only scan), then joined to its 20 rows for the keys.
-    labelled = [expression.label(f"order_{n}") for n, (expression, _) in enumerate(order)]
-    page = (
-        statement.with_only_columns(Proposal.id.label("page_id"), *labelled, total.label("total"))
-        .order_by(*(column.desc() if down else column for column, (_, down) in zip(labelled, order, strict=True)))
-        .offset((number - 1) * per_page)
-        .limit(per_page)
-        .subquery()
+        listing = public_listing(session, cycle.id)
+    selection = Selection(
+        filters.query,
+        _area_id(session, cycle, District, filters.district),
+        _area_id(session, cycle, Category, filters.category),
+        filters.status,
+        sort_of(filters),
     )
-    rows = session.execute(
-        select(*_CARD_KEY, page.c.total)
-        .join(page, Proposal.id == page.c.page_id)
-        .order_by(*(
-            page.c[f"order_{n}"].desc() if down else page.c[f"order_{n}"] for n, (_, down) in enumerate(order)
-        ))
-    ).all()
-    if not rows:  # an empty list, or past its end
-        return ProposalPage([], 0, number, per_page, filters) if number == 1 else None
+    total = len(listing.select(session, selection))
+    keys = listing.page(session, selection, number=number, per_page=per_page, seed=seed)
+    if not keys:  # an empty list, or past its end
+        return ProposalPage([], total, number, per_page, filters) if number == 1 else None
 
     def load(ids: list[int]) -> list[Proposal]:
         # The long texts a card does not show stay in the database. A card names its district and
@@ -535,8 +487,7 @@ def list_proposals(
         }
         return [loaded[i] for i in ids if i in loaded]  # a row deleted in between is left out
 
-    keys = [CardKey(*row[:-1]) for row in rows]
-    return ProposalPage(keys, rows[0][-1], number, per_page, filters, load)
+    return ProposalPage(keys, total, number, per_page, filters, load)
 
 
 def status_choices() -> tuple[str, ...]:

@@ -1,0 +1,258 @@
+"""The proposal list worked out in Python from a snapshot of a cycle's proposals, kept per process.
+
+A list page filters a cycle's proposals (district, category, status, words), orders them (a
+visitor's own random order, most supported, newest, most commented) and cuts a page. The database
+would read and sort every proposal of the cycle for each page (each visitor's random order is
+their own), so the list reads them once into a :class:`Listing` of narrow rows and works there:
+filters and orders are worked out once per snapshot and reused, and a random page is computed
+position by position without shuffling the whole list.
+
+A snapshot is kept under the cycle's proposal stamp (``ProposalActivity``, moved by database
+triggers with anything a card or a search shows, counters included) and the cycle's version (its
+districts and categories): a change is a new snapshot, nothing is invalidated by hand. A snapshot
+read after its stamp can only be newer than the stamp says, never older, so it is never stale
+once the next stamp is seen. The folded search texts load on the first search and are carried
+over to the next snapshot for the proposals whose version did not change.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pb.models import PUBLIC_STATUSES, Proposal
+from pb.textsearch import terms
+
+CITYWIDE = "citywide"
+KEPT_CYCLES = 64  # snapshots kept per process: one per cycle, the latest
+KEPT_SELECTIONS = 256  # filtered and ordered lists kept per snapshot
+_MASK64 = (1 << 64) - 1
+
+
+class CardKey(NamedTuple):
+    """What a proposal's card depends on: a page whose cards are all kept (``pb.fragments``) never
+    loads the proposals themselves."""
+
+    id: int
+    created_at: datetime  # with the id, the row itself (SQLite may give a deleted row's id again)
+    version: int
+    support_count: int
+    comment_count: int
+    hidden_at: datetime | None
+    author_id: int | None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+
+class Row(NamedTuple):
+    """A proposal as the list filters and orders it."""
+
+    key: CardKey
+    status: str
+    district_id: int | None
+    category_id: int | None
+    listed_at: datetime  # submitted, or created for a draft: "newest" orders by it
+
+
+_COLUMNS = (
+    Proposal.id, Proposal.created_at, Proposal.version, Proposal.support_count, Proposal.comment_count,
+    Proposal.hidden_at, Proposal.author_id, Proposal.status, Proposal.district_id, Proposal.category_id,
+    func.coalesce(Proposal.submitted_at, Proposal.created_at),
+)
+
+
+def _row(values) -> Row:
+    status = values[7]
+    return Row(CardKey(*values[:7]), getattr(status, "value", status), values[8], values[9], values[10])
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a list shows: a filter, and an order."""
+
+    query: str = ""
+    district: int | str = ""  # a district's id, "citywide", or "" for all
+    category: int | str = ""  # a category's id, or "" for all
+    status: str = ""  # a public status, "hidden", or ""
+    sort: str = "random"  # "random" (then by seed), "supported", "newest" or "commented"
+
+
+_ORDERS: dict[str, Callable[[Row], tuple]] = {
+    "supported": lambda row: (row.key.support_count, row.key.id),
+    "newest": lambda row: (row.listed_at, row.key.id),
+    "commented": lambda row: (row.key.comment_count, row.key.id),
+}
+
+
+class Listing:
+    """A cycle's proposals as of one moment, with the lists worked out from them so far."""
+
+    def __init__(self, rows: Iterable[Row]) -> None:
+        self.rows = sorted(rows, key=lambda row: row.key.id)  # the base of every random order
+        self._texts: dict[int, tuple[int, str]] | None = None  # id -> (version, folded text)
+        self._older: dict[int, tuple[int, str]] = {}  # an older snapshot's texts, to reuse
+        self._selections: OrderedDict[Selection, list[Row]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def texts(self, session: Session) -> dict[int, tuple[int, str]]:
+        """The folded search text of each proposal, loaded on the first search (but those an older
+        snapshot had for the same version of the proposal)."""
+        with self._lock:
+            if self._texts is None:
+                older = self._older
+                texts = {
+                    row.key.id: older[row.key.id]
+                    for row in self.rows
+                    if older.get(row.key.id, (None,))[0] == row.key.version
+                }
+                missing = [row.key for row in self.rows if row.key.id not in texts]
+                found = _search_texts(session, [key.id for key in missing])
+                texts |= {key.id: (key.version, found.get(key.id, "")) for key in missing}
+                self._texts, self._older = texts, {}
+            return self._texts
+
+    def carry_texts(self, older: Listing) -> None:
+        """Reuse ``older``'s texts for the proposals whose version did not change."""
+        self._older = older._texts or older._older
+
+    def select(self, session: Session, selection: Selection) -> list[Row]:
+        """The rows the filter keeps, in the order asked (a random order: by id, shuffled by :func:`page`)."""
+        with self._lock:
+            found = self._selections.get(selection)
+            if found is not None:
+                self._selections.move_to_end(selection)
+                return found
+        found = self._work_out(session, selection)
+        with self._lock:
+            self._selections[selection] = found
+            if len(self._selections) > KEPT_SELECTIONS:
+                self._selections.popitem(last=False)
+        return found
+
+    def _work_out(self, session: Session, selection: Selection) -> list[Row]:
+        rows: Iterable[Row] = self.rows
+        if selection.district == CITYWIDE:
+            rows = [row for row in rows if row.district_id is None]
+        elif selection.district != "":
+            rows = [row for row in rows if row.district_id == selection.district]
+        if selection.category != "":
+            rows = [row for row in rows if row.category_id == selection.category]
+        if selection.status == "hidden":
+            rows = [row for row in rows if row.key.hidden_at is not None]
+        elif selection.status:
+            rows = [row for row in rows if row.status == selection.status]
+        words = terms(selection.query)
+        if words:
+            texts = self.texts(session)
+            rows = [row for row in rows if all(word in texts[row.key.id][1] for word in words)]
+        order = _ORDERS.get(selection.sort)
+        return sorted(rows, key=order, reverse=True) if order else list(rows)
+
+    def page(self, session: Session, selection: Selection, *, number: int, per_page: int, seed: int) -> list[CardKey]:
+        """Page ``number`` (from 1) of the list: its cards' keys, in order."""
+        rows = self.select(session, selection)
+        start, stop = (number - 1) * per_page, min(number * per_page, len(rows))
+        if selection.sort in _ORDERS:
+            return [row.key for row in rows[start:stop]]
+        shuffle = Shuffle(len(rows), seed)
+        return [rows[shuffle(position)].key for position in range(start, stop)]
+
+
+class Shuffle:
+    """A permutation of ``range(n)`` fixed by a seed, computed one position at a time.
+
+    A four-round Feistel network on the smallest even number of bits that holds ``n``, walked again
+    until it lands inside ``range(n)`` (at most four tries on average): each seed gives its own
+    order, and over seeds each proposal is as likely to be at any position, so none is favoured by
+    being listed first. A page costs its 20 positions, whatever the list's length.
+    """
+
+    def __init__(self, n: int, seed: int) -> None:
+        self.n = n
+        self.half = max(1, ((max(n, 2) - 1).bit_length() + 1) // 2)
+        draw = random.Random(seed)
+        self.keys = tuple(draw.getrandbits(64) for _ in range(4))
+
+    def _round(self, value: int, key: int) -> int:
+        mixed = (value * 0x9E3779B97F4A7C15 + key) & _MASK64
+        mixed ^= mixed >> 31
+        mixed = (mixed * 0xBF58476D1CE4E5B9) & _MASK64
+        return mixed ^ (mixed >> 29)
+
+    def _permute(self, value: int) -> int:
+        mask = (1 << self.half) - 1
+        left, right = value >> self.half, value & mask
+        for key in self.keys:
+            left, right = right, left ^ (self._round(right, key) & mask)
+        return (left << self.half) | right
+
+    def __call__(self, position: int) -> int:
+        value = self._permute(position)
+        while value >= self.n:
+            value = self._permute(value)
+        return value
+
+
+def _search_texts(session: Session, ids: list[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for chunk in range(0, len(ids), 5_000):  # bounded IN lists
+        found.update(
+            session.execute(
+                select(Proposal.id, Proposal.search_text).where(Proposal.id.in_(ids[chunk : chunk + 5_000]))
+            ).all()
+        )
+    return found
+
+
+def public_listing(session: Session, cycle_id: int) -> Listing:
+    """The public proposals of the cycle, read now (one query; a second on the first search)."""
+    rows = session.execute(
+        select(*_COLUMNS).where(Proposal.cycle_id == cycle_id, Proposal.status.in_(PUBLIC_STATUSES))
+    )
+    return Listing(map(_row, rows))
+
+
+def own_listing(session: Session, cycle_id: int, author_id: int) -> Listing:
+    """The proposals the author wrote in the cycle, drafts included, read now (never kept)."""
+    rows = session.execute(select(*_COLUMNS).where(Proposal.cycle_id == cycle_id, Proposal.author_id == author_id))
+    return Listing(map(_row, rows))
+
+
+class ProposalIndex:
+    """The latest public :class:`Listing` of each cycle, per process (one per application)."""
+
+    def __init__(self, size: int = KEPT_CYCLES) -> None:
+        self.size = size
+        self._listings: OrderedDict[int, tuple[tuple[int, int], Listing]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def listing(self, session: Session, cycle_id: int, cycle_version: int, stamp: int) -> Listing:
+        """The cycle's public proposals as of ``stamp`` (the cycle's ``proposal_stamp``, read first)."""
+        with self._lock:
+            entry = self._listings.get(cycle_id)
+            if entry is not None and entry[0] == (cycle_version, stamp):
+                self._listings.move_to_end(cycle_id)
+                return entry[1]
+        listing = public_listing(session, cycle_id)
+        with self._lock:
+            if entry is not None:
+                listing.carry_texts(entry[1])
+            self._listings[cycle_id] = ((cycle_version, stamp), listing)
+            self._listings.move_to_end(cycle_id)
+            if len(self._listings) > self.size:
+                self._listings.popitem(last=False)
+        return listing
+
+    def clear(self) -> None:
+        with self._lock:
+            self._listings.clear()
