@@ -34,6 +34,8 @@ class FragmentCache:
         self._lock = threading.Lock()
 
     def __call__(self, key: Hashable, caller: Callable[[], str]) -> Markup:
+        if key is None:  # a piece that is kept for some viewers only, rendered for another
+            return Markup(caller())
         html = self.get(key)
         if html is not None:
             return html

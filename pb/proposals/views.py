@@ -19,6 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import escape
 
 from pb import permissions, photos
 from pb.extensions import db_session
@@ -249,14 +250,32 @@ def my_proposals(slug: str):
 
 @bp.get("/cycles/<slug>/proposals/<int:proposal_id>")
 def show_proposal(slug: str, proposal_id: int):
+    """A proposal's page. A visitor who is not signed in sees what every such visitor sees, whatever
+    the time (no form to act on, nothing of theirs): that page is kept whole under the cycle's
+    proposal stamp, which moves with the proposal, its history, review, translation, comments and
+    their authors' names (``ProposalActivity``), and reused after one narrow query."""
+    session, locale = db_session(), current_locale()
+    page_key = None
+    if not current_user.is_authenticated:
+        glance = cycle_glance(session, slug)
+        if glance is None:
+            abort(404)
+        page_key = ("proposal-page", glance.id, glance.version, glance.proposal_stamp, proposal_id, locale)
+        kept = current_app.extensions["pb.fragments"]
+        content, title = kept.get(page_key), kept.get((*page_key, "title"))
+        if content is not None and title is not None:
+            return render_template("proposals/show_proposal.html", cycle=glance, kept=content, kept_title=title)
     cycle = _cycle_or_404(slug, categories=False)  # the page names the proposal's category only
     proposal = _proposal_or_404(cycle, proposal_id)
+    if page_key is not None:
+        current_app.extensions["pb.fragments"]((*page_key, "title"), lambda: escape(proposal.title))
     now = request_now()
     return render_template(
         "proposals/show_proposal.html",
         cycle=cycle,
         proposal=proposal,
         now=now,
+        page_key=page_key,
         confirm_form=ConfirmForm(version=str(proposal.version)),
         **_labels(),
     )

@@ -192,3 +192,80 @@ def test_a_cycle_page_and_card_follow_edits_closures_and_the_clock(client, sessi
     for path in ("/cycles/riverside", "/"):
         assert "Now: Voting" in client.get(path, headers=ENGLISH).text
     client.application.extensions["pb.clock"] = clock
+
+
+def proposal_page(client, proposal, headers=ENGLISH) -> str:
+    response = client.get(f"/cycles/lakeview/proposals/{proposal.id}", headers=headers)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_a_kept_proposal_page_follows_everything_it_shows(client, session, cycle, author, make_user):
+    """The page a visitor who is not signed in sees is kept whole; each change below is on the next view."""
+    from sqlalchemy import update
+
+    from pb.models import ProposalStatus, User
+    from pb.services import deliberation, review
+    from pb.services.proposals import add_translation, change_status
+
+    now = utcnow()
+    cycle.deliberation_during_proposals = True
+    staff = make_user("staff@example.org", roles=["staff"], display_name="Sam Staff")
+    resident = make_user("resident@example.org", display_name="Rémi Resident")
+    proposal = make_proposal(session, author, cycle, title="Lights for the river path")
+    assert "Lights for the river path" in proposal_page(client, proposal)
+    assert "Lights for the river path" in proposal_page(client, proposal)  # kept
+
+    def shows(change, *texts, absent=()):
+        change()
+        session.commit()
+        page = proposal_page(client, proposal)
+        for text in texts:
+            assert text in page, text
+        for text in absent:
+            assert text not in page, text
+
+    comment = None
+
+    def add_comment():
+        nonlocal comment
+        comment = deliberation.add_comment(session, resident, proposal, "Please light the bridge too.", "en", now)
+
+    shows(add_comment, "Please light the bridge too.", "Rémi Resident", "1 comment")
+    shows(lambda: deliberation.support_proposal(session, resident, proposal, now), "1 person supports this proposal")
+    shows(
+        lambda: session.execute(update(User).where(User.id == resident.id).values(display_name="R. Resident")),
+        "R. Resident",
+        absent=["Rémi Resident"],
+    )
+    shows(
+        lambda: moderation.hide_comment(session, staff, comment, "Personal attack.", now),
+        "Hidden by moderators: Personal attack.",
+        absent=["Please light the bridge too."],
+    )
+    shows(lambda: add_translation(session, staff, proposal, "Éclairer le sentier", "Résumé", "Texte", now), "Éclairer le sentier")
+    shows(
+        lambda: update_proposal(session, author, proposal, proposal_input(title="Lamps on the river path"), now),
+        "Lamps on the river path",
+        absent=["Lights for the river path"],
+    )
+    shows(lambda: change_status(session, staff, proposal, ProposalStatus.UNDER_REVIEW, now), "Under review")
+    def reviewed():
+        data = review.ReviewInput(feasibility="feasible", public_summary="Cheap to do.", cost_estimate_cents=500_000)
+        review.draft_review(session, staff, proposal, data, now)
+        review.confirm_review(session, staff, proposal, now)
+
+    shows(reviewed, "Cheap to do.", "Found feasible.")
+    assert "<title>Lamps on the river path" in proposal_page(client, proposal)
+
+
+def test_a_kept_proposal_page_is_only_for_visitors_not_signed_in(client, session, cycle, author, make_user, log_in):
+    proposal = make_proposal(session, author, cycle, title="Benches by the school")
+    visitor = proposal_page(client, proposal)
+    assert "Sign in to support" in visitor and "Moderation (staff)" not in visitor
+    french = proposal_page(client, proposal, FRENCH)
+    assert "Historique" in french
+    log_in(make_user("staff@example.org", roles=["staff"]))
+    staff = proposal_page(client, proposal)
+    assert "Moderation (staff)" in staff and "Sign in to support" not in staff
+    assert 'name="csrf_token"' in staff
