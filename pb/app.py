@@ -19,6 +19,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from pb.config import ConfigError, default_config_path, load_settings
+from pb.lru import LRU
 from pb.services.proposal_index import ProposalIndex
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -224,6 +225,7 @@ def _build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     fragments.init_fragments(app)
     # Each application its own snapshots of proposal lists (tests build many apps on databases that reuse ids).
     app.extensions["pb.proposal_index"] = ProposalIndex()
+    app.extensions["pb.list_filters"] = LRU(4096)  # the proposal list's filters, checked (pb.proposals.views)
     errors.init_errors(app)
 
     from pb.admin import bp as admin_bp

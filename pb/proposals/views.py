@@ -19,12 +19,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from pb import permissions, photos
 from pb.extensions import db_session
 from pb.i18n import current_locale
-from pb.labels import PHASE_NAMES, datetime_pattern
+from pb.labels import datetime_pattern
 from pb.models import Cycle, Proposal, ProposalStatus
 from pb.proposal_labels import (
     EVENT_NAMES,
@@ -54,6 +54,7 @@ from pb.web import domain_errors, page_number, request_now
 PAGE_SIZE = 20
 ORDER_COOKIE = "pb_order"  # the visitor's random order of proposals
 ONE_YEAR = 365 * 24 * 3600
+_CARDS = "<!-- the cards -->"  # where a kept list page's cards go
 
 
 def _cycle_or_404(slug: str, *, categories: bool = True, districts: bool = True) -> Cycle:
@@ -151,26 +152,46 @@ def _render_list(cycle: Cycle | CycleGlance, *, mine: bool):
             loaded.append(_cycle_or_404(cycle.slug))
         return loaded[0]
 
-    form = ProposalFilterForm(request.args)
-    form.district.choices = _Later(lambda: _area_choices(full(), locale, with_all=True))
-    form.category.choices = _Later(lambda: _category_choices(full(), locale, _("All categories")))
-    form.status.choices = [("", _("All statuses"))] + [
-        (value, str(STATUS_NAMES.get(value, HIDDEN))) for value in service.status_choices()
-    ]
-    for name in ("district", "category"):
-        if not request.args.get(name):  # "all" is always a valid choice: no need to make the others to check it
-            form[name].validate_choice = False
-    if request.args and not form.validate():
-        filters = service.ProposalFilters(mine=mine)  # a broken filter shows the errors and the whole list
-    else:
-        filters = service.ProposalFilters(
-            query=form.q.data or "",
-            district=form.district.data or "",
-            category=form.category.data or "",
-            status=form.status.data or "",
-            sort=form.sort.data or service.DEFAULT_SORT,
-            mine=mine,
-        )
+    made: list[ProposalFilterForm] = []
+
+    def filter_form() -> ProposalFilterForm:
+        """The search form with the request's filters checked, made on first use: to work out the
+        filters (unless they were checked before), or to render it when the page is not kept."""
+        if not made:
+            form = ProposalFilterForm(request.args)
+            form.district.choices = _Later(lambda: _area_choices(full(), locale, with_all=True))
+            form.category.choices = _Later(lambda: _category_choices(full(), locale, _("All categories")))
+            form.status.choices = [("", _("All statuses"))] + [
+                (value, str(STATUS_NAMES.get(value, HIDDEN))) for value in service.status_choices()
+            ]
+            for name in ("district", "category"):
+                if not request.args.get(name):  # "all" is always valid: no need to make the others to check it
+                    form[name].validate_choice = False
+            if request.args:
+                form.validate()
+            made.append(form)
+        return made[0]
+
+    # The search form shows the request's filters (and their errors): the same HTML for the same filters.
+    shown = sorted((k, v) for k, v in request.args.items(multi=True) if k != "page")
+    filters_key = ("proposal-filters", cycle.id, cycle.version, locale, mine, *shown)
+    # The filters a request asks for, checked once per process (the cycle's version names its districts
+    # and categories); no filter, or a broken one, shows the whole list (and the form its errors).
+    checked = current_app.extensions["pb.list_filters"]
+    filters = checked.get((cycle.id, cycle.version, mine, *shown)) if shown else service.ProposalFilters(mine=mine)
+    if filters is None:
+        form = filter_form()
+        filters = service.ProposalFilters(mine=mine)
+        if not form.errors:
+            filters = service.ProposalFilters(
+                query=form.q.data or "",
+                district=form.district.data or "",
+                category=form.category.data or "",
+                status=form.status.data or "",
+                sort=form.sort.data or service.DEFAULT_SORT,
+                mine=mine,
+            )
+        checked.put((cycle.id, cycle.version, mine, *shown), filters)
     page = service.list_proposals(
         db_session(),
         loaded[0] if loaded else cycle,  # loaded to check a filter: it names the filter's district and category
@@ -204,31 +225,46 @@ def _render_list(cycle: Cycle | CycleGlance, *, mine: bool):
             reader,
         )
 
-    # The search form shows the request's filters (and their errors): the same HTML for the same filters.
-    shown = sorted((k, v) for k, v in request.args.items(multi=True) if k != "page")
-    filters_key = ("proposal-filters", cycle.id, cycle.version, locale, mine, *shown)
-
     def areas() -> str:
         """Before a card is rendered: the cycle's districts and categories in the session, so that its
         proposals' district and category resolve without a query each."""
         full().districts, full().categories  # noqa: B018
         return ""
 
-    return render_template(
-        "proposals/list_proposals.html",
-        areas=areas,
-        card_key=card_key,
-        filters_key=filters_key,
-        cycle=cycle,
-        page=page,
-        form=form,
-        mine=mine,
-        now=now,
-        arguments=arguments,
-        submission_open=phases.submission_open(cycle, now),
-        phase_names=PHASE_NAMES,
-        **_labels(),
+    # The cards: put together here when all are kept, else rendered (each kept card reused).
+    kept, labels = current_app.extensions["pb.fragments"], _labels()
+    found = [kept.get(card_key(key)) for key in page.keys]
+    if all(html is not None for html in found):
+        cards = Markup("").join(found)
+    else:
+        cards = Markup(
+            render_template("proposals/_cards.html", page=page, card_key=card_key, areas=areas, cycle=cycle, **labels)
+        )
+    # The rest of the page, the same for every visitor of the public list with the same filters and page
+    # number while the cycle's proposal stamp holds (and whether they are signed in, and submission open).
+    submission_open = phases.submission_open(cycle, now)
+    frame_key = None
+    if not mine:
+        signed_in = current_user.is_authenticated
+        frame_key = ("proposal-list", cycle.id, cycle.version, cycle.proposal_stamp, locale, signed_in, submission_open)
+        frame_key += (page.number, *shown)
+    frame = kept(
+        frame_key,
+        lambda: render_template(
+            "proposals/_list_content.html",
+            cards=Markup(_CARDS),
+            filters_key=filters_key,
+            cycle=cycle,
+            page=page,
+            filter_form=filter_form,
+            mine=mine,
+            arguments=arguments,
+            submission_open=submission_open,
+            **labels,
+        ),
     )
+    content = cards.join(frame.split(_CARDS))
+    return render_template("proposals/list_proposals.html", cycle=cycle, mine=mine, content=content)
 
 
 @bp.get("/cycles/<slug>/proposals")

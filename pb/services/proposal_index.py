@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import random
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +27,7 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pb.lru import LRU
 from pb.models import PUBLIC_STATUSES, Proposal
 from pb.textsearch import terms
 
@@ -101,7 +101,7 @@ class Listing:
         self.rows = sorted(rows, key=lambda row: row.key.id)  # the base of every random order
         self._texts: dict[int, tuple[int, str]] | None = None  # id -> (version, folded text)
         self._older: dict[int, tuple[int, str]] = {}  # an older snapshot's texts, to reuse
-        self._selections: OrderedDict[Selection, list[Row]] = OrderedDict()
+        self._selections = LRU(KEPT_SELECTIONS)
         self._lock = threading.Lock()
 
     def texts(self, session: Session) -> dict[int, tuple[int, str]]:
@@ -127,16 +127,10 @@ class Listing:
 
     def select(self, session: Session, selection: Selection) -> list[Row]:
         """The rows the filter keeps, in the order asked (a random order: by id, shuffled by :func:`page`)."""
-        with self._lock:
-            found = self._selections.get(selection)
-            if found is not None:
-                self._selections.move_to_end(selection)
-                return found
-        found = self._work_out(session, selection)
-        with self._lock:
-            self._selections[selection] = found
-            if len(self._selections) > KEPT_SELECTIONS:
-                self._selections.popitem(last=False)
+        found = self._selections.get(selection)
+        if found is None:
+            found = self._work_out(session, selection)
+            self._selections.put(selection, found)
         return found
 
     def _work_out(self, session: Session, selection: Selection) -> list[Row]:
@@ -232,27 +226,18 @@ class ProposalIndex:
     """The latest public :class:`Listing` of each cycle, per process (one per application)."""
 
     def __init__(self, size: int = KEPT_CYCLES) -> None:
-        self.size = size
-        self._listings: OrderedDict[int, tuple[tuple[int, int], Listing]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._listings = LRU(size)  # cycle id -> ((cycle version, stamp), listing)
 
     def listing(self, session: Session, cycle_id: int, cycle_version: int, stamp: int) -> Listing:
         """The cycle's public proposals as of ``stamp`` (the cycle's ``proposal_stamp``, read first)."""
-        with self._lock:
-            entry = self._listings.get(cycle_id)
-            if entry is not None and entry[0] == (cycle_version, stamp):
-                self._listings.move_to_end(cycle_id)
-                return entry[1]
+        entry = self._listings.get(cycle_id)
+        if entry is not None and entry[0] == (cycle_version, stamp):
+            return entry[1]
         listing = public_listing(session, cycle_id)
-        with self._lock:
-            if entry is not None:
-                listing.carry_texts(entry[1])
-            self._listings[cycle_id] = ((cycle_version, stamp), listing)
-            self._listings.move_to_end(cycle_id)
-            if len(self._listings) > self.size:
-                self._listings.popitem(last=False)
+        if entry is not None:
+            listing.carry_texts(entry[1])
+        self._listings.put(cycle_id, ((cycle_version, stamp), listing))
         return listing
 
     def clear(self) -> None:
-        with self._lock:
-            self._listings.clear()
+        self._listings.clear()

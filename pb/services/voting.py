@@ -23,9 +23,6 @@ import hmac
 import json
 import re
 import secrets
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -39,6 +36,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from pb import hashchain
 from pb.ballot import BallotConfig
+from pb.lru import LRU
 from pb.models import (
     Ballot,
     BallotLogEntry,
@@ -187,7 +185,7 @@ ON_ENTER[Phase.RESULTS].append(_seal_on_results)
 # --- The ballot ------------------------------------------------------------------------------------
 
 
-class FrozenMemo:
+class FrozenMemo(LRU):
     """What cannot change once a cycle's voting has opened, read once per process (per session factory,
     so per application) instead of once per request: the frozen ballot configuration and the projects
     on offer. Keys name the cycle by id and creation time (a test database reusing an id is another
@@ -198,22 +196,7 @@ class FrozenMemo:
     """
 
     def __init__(self, size: int = 1024) -> None:
-        self.size = size
-        self._entries: OrderedDict[Hashable, object] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable):
-        with self._lock:
-            value = self._entries.get(key)
-            if value is not None:
-                self._entries.move_to_end(key)
-            return value
-
-    def put(self, key: Hashable, value) -> None:
-        with self._lock:
-            self._entries[key] = value
-            if len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+        super().__init__(size)
 
 
 def _frozen_memo(session: Session, cycle: Cycle) -> FrozenMemo | None:
