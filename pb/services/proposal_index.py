@@ -34,7 +34,6 @@ from pb.textsearch import terms
 CITYWIDE = "citywide"
 KEPT_CYCLES = 64  # snapshots kept per process: one per cycle, the latest
 KEPT_SELECTIONS = 256  # filtered and ordered lists kept per snapshot
-_MASK64 = (1 << 64) - 1
 
 
 class CardKey(NamedTuple):
@@ -165,30 +164,29 @@ class Listing:
 class Shuffle:
     """A permutation of ``range(n)`` fixed by a seed, computed one position at a time.
 
-    A four-round Feistel network on the smallest even number of bits that holds ``n``, walked again
-    until it lands inside ``range(n)`` (at most four tries on average): each seed gives its own
-    order, and over seeds each proposal is as likely to be at any position, so none is favoured by
-    being listed first. A page costs its 20 positions, whatever the list's length.
+    Three keyed rounds, each a bijection of the integers below the smallest power of two that holds
+    ``n`` (multiply by an odd number and add, modulo the power; then fold the high bits into the low
+    ones), walked again until the value lands inside ``range(n)`` (fewer than two tries on average):
+    each seed gives its own order, and over seeds each proposal is as likely to be at any position,
+    so none is favoured by being listed first. A page costs its 20 positions, whatever the list's
+    length.
     """
+
+    ROUNDS = 3
 
     def __init__(self, n: int, seed: int) -> None:
         self.n = n
-        self.half = max(1, ((max(n, 2) - 1).bit_length() + 1) // 2)
+        bits = max(2, (max(n, 2) - 1).bit_length())
+        self.mask, self.shift = (1 << bits) - 1, (bits + 1) // 2
         draw = random.Random(seed)
-        self.keys = tuple(draw.getrandbits(64) for _ in range(4))
-
-    def _round(self, value: int, key: int) -> int:
-        mixed = (value * 0x9E3779B97F4A7C15 + key) & _MASK64
-        mixed ^= mixed >> 31
-        mixed = (mixed * 0xBF58476D1CE4E5B9) & _MASK64
-        return mixed ^ (mixed >> 29)
+        self.keys = tuple((draw.getrandbits(bits) | 1, draw.getrandbits(bits)) for _ in range(self.ROUNDS))
 
     def _permute(self, value: int) -> int:
-        mask = (1 << self.half) - 1
-        left, right = value >> self.half, value & mask
-        for key in self.keys:
-            left, right = right, left ^ (self._round(right, key) & mask)
-        return (left << self.half) | right
+        mask, shift = self.mask, self.shift
+        for multiplier, addend in self.keys:
+            value = (value * multiplier + addend) & mask
+            value ^= value >> shift
+        return value
 
     def __call__(self, position: int) -> int:
         value = self._permute(position)
