@@ -146,7 +146,7 @@ def seed_proposals(
         try:
             raw.dbapi_connection.autocommit = True
             with raw.dbapi_connection.cursor() as cursor:
-                for table in ("proposals", "supports", "comments", "proposal_status_changes", "users"):
+                for table in ("proposals", "supports", "comments", "proposal_status_changes", "users", "proposal_activity"):
                     cursor.execute(f"VACUUM ANALYZE {table}")
         finally:
             raw.dbapi_connection.autocommit = False

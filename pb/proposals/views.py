@@ -312,7 +312,8 @@ def show_proposal(slug: str, proposal_id: int):
         proposal=proposal,
         now=now,
         page_key=page_key,
-        confirm_form=ConfirmForm(version=str(proposal.version)),
+        # Made only for the author (a form's token would give every visitor a session).
+        confirm_form=ConfirmForm(version=str(proposal.version)) if permissions.is_author(current_user, proposal) else None,
         **_labels(),
     )
 

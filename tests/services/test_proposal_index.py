@@ -209,3 +209,16 @@ def test_comments_of_a_deleted_proposal_leave_no_stamp_behind(session, cycle, au
     session.commit()
     assert session.scalar(select(Comment).where(Comment.proposal_id == proposal.id)) is None
     assert stamp(session, cycle) > 0
+
+
+def test_a_transaction_moves_the_stamp_once_on_postgresql(session, cycle, author, now):
+    """However many rows it writes: a bulk load leaves one new version of the counter's row, not one per row."""
+    proposals = [make_proposal(session, author, cycle, now=now) for _ in range(5)]
+    before = stamp(session, cycle)
+    for proposal in proposals:
+        session.execute(update(Proposal).where(Proposal.id == proposal.id).values(support_count=7))
+    after = stamp(session, cycle)
+    if session.get_bind().dialect.name == "postgresql":
+        assert after == before + 1
+    else:
+        assert after > before

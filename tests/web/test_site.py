@@ -189,11 +189,15 @@ class TestCsrf:
         assert user.locale == "fr_CA"
 
 
-def test_public_pages_give_a_new_visitor_no_session(client, make_cycle):
+def test_public_pages_give_a_new_visitor_no_session(client, session, make_cycle, make_user):
     """No session token on pages everyone sees: a first visit sets no cookie (none to sign, none to
     send back), until the visitor signs in, switches language or uses a form."""
-    make_cycle(slug="lakeview", phase="proposals")
-    for path in ("/", "/archive", "/cycles/lakeview", "/open-data", "/transparency"):
+    from tests.factories import make_proposal
+
+    cycle = make_cycle(slug="lakeview", phase="proposals")
+    proposal = make_proposal(session, make_user("author@example.org"), cycle)
+    paths = ("/", "/archive", "/cycles/lakeview", "/open-data", "/transparency", "/cycles/lakeview/proposals?sort=newest")
+    for path in (*paths, f"/cycles/lakeview/proposals/{proposal.id}"):
         response = client.get(path)
         assert response.status_code == 200, path
         assert "Set-Cookie" not in response.headers, path
