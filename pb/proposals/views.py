@@ -206,7 +206,6 @@ def _render_list(cycle: Cycle | CycleGlance, *, mine: bool):
     if page is None:
         abort(404)
     now = request_now()
-    arguments = {k: v for k, v in request.args.items() if k != "page" and v}
 
     def card_key(proposal: service.CardKey) -> tuple:
         """Everything a card shows: the proposal as of its version, its counters, the cycle's district and
@@ -232,13 +231,13 @@ def _render_list(cycle: Cycle | CycleGlance, *, mine: bool):
         return ""
 
     # The cards: put together here when all are kept, else rendered (each kept card reused).
-    kept, labels = current_app.extensions["pb.fragments"], _labels()
+    kept = current_app.extensions["pb.fragments"]
     found = [kept.get(card_key(key)) for key in page.keys]
     if all(html is not None for html in found):
         cards = Markup("").join(found)
     else:
         cards = Markup(
-            render_template("proposals/_cards.html", page=page, card_key=card_key, areas=areas, cycle=cycle, **labels)
+            render_template("proposals/_cards.html", page=page, card_key=card_key, areas=areas, cycle=cycle, **_labels())
         )
     # The rest of the page, the same for every visitor of the public list with the same filters and page
     # number while the cycle's proposal stamp holds (and whether they are signed in, and submission open).
@@ -258,9 +257,9 @@ def _render_list(cycle: Cycle | CycleGlance, *, mine: bool):
             page=page,
             filter_form=filter_form,
             mine=mine,
-            arguments=arguments,
+            arguments={k: v for k, v in request.args.items() if k != "page" and v},
             submission_open=submission_open,
-            **labels,
+            **_labels(),
         ),
     )
     content = cards.join(frame.split(_CARDS))
