@@ -373,7 +373,13 @@ def table(hellos: list[Run], results: list[Result], options) -> str:
 def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds of each wrk run (10)")
-    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per page (2)")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=10,
+        help="seconds of warm-up per page (10: each worker keeps the 5,000 proposals' cards, as a server "
+        "that has run for a while has, before a new visitor's random order is measured)",
+    )
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers per server (4)")

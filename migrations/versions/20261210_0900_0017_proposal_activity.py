@@ -15,7 +15,13 @@ counter's row last, after every row it writes, so two transactions cannot deadlo
 holding a proposal and waiting for the counter, the other the reverse), and the row is held only
 while committing. A transaction moves a cycle's stamp once, however many rows it writes (the row is
 left alone once this transaction wrote it): a seed of 100,000 supports leaves one dead row version,
-not 100,000. SQLite writes one transaction at a time, in place, and has no deferred triggers.
+not 100,000. The counter's function runs with its owner's rights (``SECURITY DEFINER``, its search
+path fixed), so a runtime login granted only the tables it had before this migration can still write
+proposals. It touches several cycles (a renamed author's) in the order of their ids.
+
+SQLite writes one transaction at a time, in place, and has no deferred triggers: its stamp moves with
+each row, inside the transaction, by a random step, so a stamp undone by a rollback is not given
+again to the next change.
 """
 
 import sqlalchemy as sa
@@ -59,7 +65,7 @@ def _postgresql_triggers() -> None:
             INSERT INTO proposal_activity (cycle_id, stamp) SELECT id, 1 FROM cycles WHERE id = cycle
             ON CONFLICT (cycle_id) DO UPDATE SET stamp = proposal_activity.stamp + 1
             WHERE proposal_activity.xmin <> pg_current_xact_id()::xid
-        $$ LANGUAGE sql
+        $$ LANGUAGE sql SECURITY DEFINER SET search_path FROM CURRENT
         """
     )
     op.execute(
@@ -97,7 +103,7 @@ def _postgresql_triggers() -> None:
         f"""
         CREATE FUNCTION pb_author_activity() RETURNS trigger AS $$
         BEGIN
-            PERFORM pb_touch_proposal_activity(cycle_id) FROM ({AUTHORED}) AS authored;
+            PERFORM pb_touch_proposal_activity(cycle_id) FROM ({AUTHORED}) AS authored ORDER BY cycle_id;
             RETURN NULL;
         END;
         $$ LANGUAGE plpgsql
@@ -123,7 +129,7 @@ def _touch_sqlite(cycles: str) -> str:
     """The statements of a SQLite trigger moving the stamps of the cycles ``cycles`` selects."""
     return (
         f"INSERT OR IGNORE INTO proposal_activity (cycle_id, stamp) SELECT id, 0 FROM cycles WHERE id IN ({cycles}); "
-        f"UPDATE proposal_activity SET stamp = stamp + 1 WHERE cycle_id IN ({cycles});"
+        f"UPDATE proposal_activity SET stamp = stamp + 1 + abs(random() % 1000000) WHERE cycle_id IN ({cycles});"
     )
 
 

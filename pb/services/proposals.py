@@ -414,9 +414,9 @@ class ProposalPage:
 
 def _area_id(session: Session, cycle: Cycle, model: type[District] | type[Category], slug: str) -> int | str:
     """The id of the cycle's district or category ``slug`` (-1: none has it), or ``slug`` itself when it
-    names none in particular ("" for all, "citywide"). From the cycle's own list when ``cycle`` is
+    names none in particular ("" for all, and "citywide" for districts: a category may have that slug). From the cycle's own list when ``cycle`` is
     loaded, else one query (``cycle`` may be a glance)."""
-    if slug in ("", CITYWIDE):
+    if slug == "" or (slug == CITYWIDE and model is District):
         return slug
     if isinstance(cycle, Cycle):
         areas = cycle.districts if model is District else cycle.categories

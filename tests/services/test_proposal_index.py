@@ -222,3 +222,43 @@ def test_a_transaction_moves_the_stamp_once_on_postgresql(session, cycle, author
         assert after == before + 1
     else:
         assert after > before
+
+
+def test_a_category_may_be_called_citywide(session, author, now):
+    """"citywide" names no district in particular, but it is a category's slug like any other."""
+    from pb.services.cycles import CategoryInput
+
+    cycle = make_cycle(session, now=now, phase="proposals", slug="named", categories=[CategoryInput("Citywide", "Ville")])
+    citywide = cycle.categories[0]
+    assert citywide.slug == "citywide"
+    inside = make_proposal(session, author, cycle, now=now, category_id=citywide.id)
+    make_proposal(session, author, cycle, now=now)  # no category
+    for source in (cycle, cycle_glance(session, cycle.slug)):
+        page = service.list_proposals(
+            session, source, None, service.ProposalFilters(category="citywide"), number=1, per_page=20, seed=1
+        )
+        assert [key.id for key in page.keys] == [inside.id]
+
+
+def test_the_runtime_role_writes_proposals_without_a_grant_on_the_counter(app, session, cycle, author, make_user, now):
+    """A login granted the tables it had before the counter existed (as the README's grants give) can still
+    write what moves it: the counter's function runs with its owner's rights."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("roles are PostgreSQL's")
+    from tests.factories import database_role
+
+    proposal = make_proposal(session, author, cycle, now=now)
+    before = stamp(session, cycle)
+    engine = app.extensions["pb.db"].engine
+    with engine.connect() as connection:
+        tables = connection.scalars(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'proposal_activity'")
+        ).all()
+    grants = [f'SELECT, INSERT, UPDATE, DELETE ON "{table}"' for table in tables]
+    with database_role(engine, *grants) as role, engine.connect() as connection:
+        connection.execute(text(f'SET ROLE "{role}"'))
+        connection.execute(text("UPDATE proposals SET support_count = support_count + 1 WHERE id = :id"), {"id": proposal.id})
+        connection.commit()
+        connection.execute(text("RESET ROLE"))
+        connection.commit()
+    assert stamp(session, cycle) == before + 1

@@ -269,3 +269,14 @@ def test_a_kept_proposal_page_is_only_for_visitors_not_signed_in(client, session
     staff = proposal_page(client, proposal)
     assert "Moderation (staff)" in staff and "Sign in to support" not in staff
     assert 'name="csrf_token"' in staff
+
+
+def test_the_cache_keeps_at_most_its_size_in_bytes():
+    cache = FragmentCache(size=100, max_bytes=25)
+    for name in "abc":
+        cache(name, lambda name=name: name * 10)  # ten characters each
+    assert len(cache) == 2 and cache.get("a") is None and cache.get("c") == "c" * 10
+    cache.keep("timed", "t" * 20, now=utcnow(), until=None)  # past the budget: the oldest go
+    assert cache.get("b") is None and cache.kept("timed", utcnow()) == "t" * 20
+    cache.clear()
+    assert len(cache) == 0 and cache._bytes == 0
