@@ -17,6 +17,8 @@ from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 from wtforms.i18n import messages_path
 
 from pb.extensions import babel
@@ -25,26 +27,43 @@ LANGUAGES = {"en_CA": "English", "fr_CA": "Français"}
 LOCALE_COOKIE = "pb_locale"
 
 
-def select_locale() -> str:
+# The two languages' Babel locales, made once: a selector that returns one of these saves Babel
+# parsing an identifier on every request (Locale.parse returns a Locale as it is).
+_LOCALES = {name: Locale.parse(name) for name in LANGUAGES}
+_NAMES = {id(locale): name for name, locale in _LOCALES.items()}
+
+
+def select_locale() -> Locale:
     """The account's language, else the visitor's cookie, else the browser's Accept-Language.
 
     Outside a request (the command line) it is the default language.
     """
     if not has_request_context():
-        return current_app.config["DEFAULT_LOCALE"]
+        return Locale.parse(current_app.config["DEFAULT_LOCALE"])
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
-        return current_user.locale
+        return _LOCALES[current_user.locale]
     remembered = request.cookies.get(LOCALE_COOKIE)
     if remembered in LANGUAGES:
-        return remembered
-    best = request.accept_languages.best_match(["en-CA", "fr-CA", "en", "fr"])
-    if best is not None:
-        return "fr_CA" if best.startswith("fr") else "en_CA"
-    return current_app.config["DEFAULT_LOCALE"]
+        return _LOCALES[remembered]
+    best = _best_language(request.headers.get("Accept-Language", "")[:_LONGEST_HEADER])
+    return _LOCALES[best] if best else Locale.parse(current_app.config["DEFAULT_LOCALE"])
+
+
+_LONGEST_HEADER = 200  # what the choice reads of an Accept-Language header (browsers send far less)
+
+
+@lru_cache(maxsize=256)
+def _best_language(header: str) -> str | None:
+    """The language an Accept-Language header prefers (None: neither), worked out once per header."""
+    best = parse_accept_header(header, LanguageAccept).best_match(["en-CA", "fr-CA", "en", "fr"])
+    if best is None:
+        return None
+    return "fr_CA" if best.startswith("fr") else "en_CA"
 
 
 def current_locale() -> str:
-    return str(_babel_locale())
+    locale = _babel_locale()
+    return _NAMES.get(id(locale)) or str(locale)
 
 
 def _babel_locale() -> Locale:
