@@ -20,8 +20,6 @@ from pb.forms import LONG_TEXT, PbForm, text_length
 from pb.proposal_labels import LANGUAGE_NAMES, SORT_NAMES
 from pb.values import parse_money
 
-CITYWIDE = "citywide"
-
 
 class MoneyAmount:
     """An optional amount in dollars and cents, as people write it (see ``parse_money``)."""

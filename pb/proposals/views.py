@@ -37,7 +37,6 @@ from pb.proposal_labels import (
 )
 from pb.proposals import bp
 from pb.proposals.forms import (
-    CITYWIDE,
     ConfirmForm,
     ProposalFilterForm,
     ProposalForm,
@@ -48,6 +47,7 @@ from pb.security import role_required
 from pb.services import phases
 from pb.services import proposals as service
 from pb.services.cycles import CycleGlance, cycle_glance, get_cycle
+from pb.services.proposal_index import CITYWIDE
 from pb.values import format_money_input
 from pb.web import domain_errors, page_number, request_now
 

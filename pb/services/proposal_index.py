@@ -151,14 +151,16 @@ class Listing:
         order = _ORDERS.get(selection.sort)
         return sorted(rows, key=order, reverse=True) if order else list(rows)
 
-    def page(self, session: Session, selection: Selection, *, number: int, per_page: int, seed: int) -> list[CardKey]:
-        """Page ``number`` (from 1) of the list: its cards' keys, in order."""
+    def page(
+        self, session: Session, selection: Selection, *, number: int, per_page: int, seed: int
+    ) -> tuple[list[CardKey], int]:
+        """Page ``number`` (from 1) of the list: its cards' keys, in order, and the whole list's length."""
         rows = self.select(session, selection)
         start, stop = (number - 1) * per_page, min(number * per_page, len(rows))
         if selection.sort in _ORDERS:
-            return [row.key for row in rows[start:stop]]
+            return [row.key for row in rows[start:stop]], len(rows)
         shuffle = Shuffle(len(rows), seed)
-        return [rows[shuffle(position)].key for position in range(start, stop)]
+        return [rows[shuffle(position)].key for position in range(start, stop)], len(rows)
 
 
 class Shuffle:

@@ -468,8 +468,7 @@ def list_proposals(
         filters.status,
         sort_of(filters),
     )
-    total = len(listing.select(session, selection))
-    keys = listing.page(session, selection, number=number, per_page=per_page, seed=seed)
+    keys, total = listing.page(session, selection, number=number, per_page=per_page, seed=seed)
     if not keys:  # an empty list, or past its end
         return ProposalPage([], total, number, per_page, filters) if number == 1 else None
 
