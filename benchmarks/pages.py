@@ -51,6 +51,12 @@ class Page:
     path: str
     cycles: int = 50  # the database that serves it: the demo plus finished cycles, this many in all
     expect: str = ""  # text the page must contain, checked once before measuring
+    # pb's app.public_page_max_age_ms for the server of this page (None: pb's default, 1 s)
+    max_age_ms: int | None = None
+
+    @property
+    def server(self) -> tuple[int, int | None]:
+        return (self.cycles, self.max_age_ms)
 
 
 # The pages measured, in this order. A new page is one line here (and, if it needs rows that do not
@@ -67,6 +73,10 @@ PAGES = (
     Page("proposal list, most supported", "/cycles/lakeview-2026/proposals?sort=supported", expect="Page 1 of"),
     Page("proposal search", "/cycles/lakeview-2026/proposals?q=securite+ecole", expect="proposals"),
     Page("proposal page", "/cycles/lakeview-2026/proposals/1", expect="History"),
+    # The same two for a server that reads the cycle's state on every visitor's request (max age 0):
+    # the cost of that one query, measured beside the default of reading it once a second per process.
+    Page("proposal list, state read every request", "/cycles/lakeview-2026/proposals", expect="5025 proposals", max_age_ms=0),
+    Page("proposal page, state read every request", "/cycles/lakeview-2026/proposals/1", expect="History", max_age_ms=0),
     # Lakeview 2025: the demo's finished cycle, 2,000 simulated ballots counted and published.
     Page("results", "/cycles/lakeview-2025/results", expect="lakeview-2025/ballot-log.jsonl"),
     Page("open data (50 cycles)", "/open-data", expect="lakeview-2025"),
@@ -309,7 +319,7 @@ def measure(servers: dict, pages: list[Page], options) -> tuple[list[Run], list[
         return wrk(server.url(path), options.duration, options.connections, options.threads)
 
     for page in pages:  # warm every worker: imports, templates, database connections
-        wrk(servers[page.cycles].url(page.path), options.warmup, options.connections, options.threads)
+        wrk(servers[page.server].url(page.path), options.warmup, options.connections, options.threads)
     wrk(hello.url("/"), options.warmup, options.connections, options.threads)
 
     hellos: list[Run] = []
@@ -318,7 +328,7 @@ def measure(servers: dict, pages: list[Page], options) -> tuple[list[Run], list[
         before = run(hello, "/")
         hellos.append(before)
         for page in pages:
-            measured = run(servers[page.cycles], page.path)
+            measured = run(servers[page.server], page.path)
             after = run(hello, "/")
             hellos.append(after)
             baseline = (before.requests_per_second + after.requests_per_second) / 2
@@ -421,9 +431,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"seeding {cycles} cycles ...", file=sys.stderr, flush=True)
                 seed(url, cycles, secret_key, audit_key)
                 env = pb_environment(code, url, options, secret_key, audit_key, logs)
-                servers[cycles] = start(f"pb-{cycles}", "pb:create_app()", "/healthz", code, env, options, logs)
+                for max_age in sorted({p.max_age_ms for p in pages if p.cycles == cycles}, key=str):
+                    chosen = env if max_age is None else {**env, "PB_PUBLIC_PAGE_MAX_AGE_MS": str(max_age)}
+                    label = f"pb-{cycles}" + ("" if max_age is None else f"-max-age-{max_age}")
+                    servers[(cycles, max_age)] = start(label, "pb:create_app()", "/healthz", code, chosen, options, logs)
             for page in pages:
-                check_page(servers[page.cycles], page)
+                check_page(servers[page.server], page)
             print(f"measuring {code} ...", file=sys.stderr, flush=True)
             hellos, results = measure(servers, pages, options)
         finally:

@@ -21,6 +21,7 @@ from werkzeug.routing import IntegerConverter
 from pb.config import ConfigError, default_config_path, load_settings
 from pb.lru import LRU
 from pb.services.proposal_index import ProposalIndex
+from pb.web import RecentGlances
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -225,6 +226,7 @@ def _build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     fragments.init_fragments(app)
     # Each application its own snapshots of proposal lists (tests build many apps on databases that reuse ids).
     app.extensions["pb.proposal_index"] = ProposalIndex()
+    app.extensions["pb.recent_glances"] = RecentGlances(settings["PUBLIC_PAGE_MAX_AGE_MS"] / 1000)
     app.extensions["pb.list_filters"] = LRU(4096)  # the proposal list's filters, checked (pb.proposals.views)
     errors.init_errors(app)
 

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 ENVIRONMENTS = ("development", "testing", "production")
+DEFAULT_PUBLIC_PAGE_AGE_MS = 1000
+MAX_PUBLIC_PAGE_AGE_MS = 60_000
 DEVELOPMENT_SECRET_KEY = "pb-development-only-not-secret"
 
 
@@ -45,6 +47,13 @@ def _positive_integer(value: Any) -> int:
     number = _integer(value)
     if number <= 0:
         raise ValueError("expected a whole number above 0")
+    return number
+
+
+def _page_age(value: Any) -> int:
+    number = _integer(value)
+    if not 0 <= number <= MAX_PUBLIC_PAGE_AGE_MS:
+        raise ValueError(f"expected a number of milliseconds from 0 to {MAX_PUBLIC_PAGE_AGE_MS}")
     return number
 
 
@@ -105,6 +114,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("app", "prefer_https", _boolean, True),
     Setting("app", "proxy_count", _integer, 0),
     Setting("app", "trusted_hosts", _host_list, []),
+    # How old, at most, the state of a cycle behind its public proposal pages may be for visitors who are
+    # not signed in (pb.web.visitor_glance). None: 0 in tests (every request reads it), else the default.
+    Setting("app", "public_page_max_age_ms", _page_age, None),
     # The site's address, for links in mail the worker sends (no request to take the host from).
     Setting("app", "public_url", _text, "http://localhost:5000"),
     # Proposal photos: files under this folder (relative paths are under the working directory).
@@ -210,6 +222,9 @@ def load_settings(
         values["AUDIT_KEY"] = derived_audit_key(values["SECRET_KEY"])
     if not values["VOTING_KEY"]:  # development and tests only: production stopped above
         values["VOTING_KEY"] = derived_voting_key(values["SECRET_KEY"])
+    if values["PUBLIC_PAGE_MAX_AGE_MS"] is None:
+        testing = values["ENV"] == "testing"
+        values["PUBLIC_PAGE_MAX_AGE_MS"] = 0 if testing else DEFAULT_PUBLIC_PAGE_AGE_MS
     if values["MAX_CONTENT_LENGTH"] <= 0:
         raise ConfigError("invalid setting app.max_content_length (PB_MAX_CONTENT_LENGTH): must be positive")
 

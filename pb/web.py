@@ -7,14 +7,18 @@ service inside :func:`domain_errors`, and never commits or rolls back itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import abort, current_app, g, request
+from flask_login import current_user
 
 from pb.extensions import db_session
+from pb.lru import LRU
+from pb.services.cycles import CycleGlance, cycle_glance
 from pb.services.errors import FORM, DomainError
 
 
@@ -23,6 +27,48 @@ def request_now() -> datetime:
     if "pb_now" not in g:
         g.pb_now = current_app.extensions["pb.clock"]()
     return g.pb_now
+
+
+class RecentGlances:
+    """Each cycle's glance as this process last read it, and when (``clock``: seconds, monotonic).
+
+    A glance carries the cycle's version and proposal stamp, under which the public proposal pages are
+    kept (:mod:`pb.fragments`, :class:`pb.services.proposal_index.ProposalIndex`). Reading it is the one
+    query of a kept page; for visitors who are not signed in it is read at most once per ``max_age``
+    seconds per process instead of on every request. Such a visitor cannot change anything, so a page
+    that old cannot lack anything of theirs; everyone signed in reads it each time. Every read replaces
+    the kept glance, so the pages of a process never go back to an older stamp after a newer one.
+    """
+
+    def __init__(self, max_age: float, clock: Callable[[], float] = time.monotonic, size: int = 256) -> None:
+        self.max_age, self.clock = max_age, clock
+        self._glances = LRU(size)  # slug -> (when read, glance); only cycles that exist
+
+    def recent(self, slug: str) -> CycleGlance | None:
+        """The glance read within ``max_age`` (None: none, or too old)."""
+        entry = self._glances.get(slug)
+        if entry is None or self.clock() - entry[0] >= self.max_age:
+            return None
+        return entry[1]
+
+    def read(self, read: Callable[[], CycleGlance | None], slug: str) -> CycleGlance | None:
+        """The glance ``read`` returns now, kept for the next visitors."""
+        when = self.clock()
+        glance = read()
+        if glance is not None and self.max_age > 0:
+            self._glances.put(slug, (when, glance))
+        return glance
+
+
+def visitor_glance(slug: str) -> CycleGlance | None:
+    """The cycle ``slug`` at a glance for this request (None: no such cycle): read now for someone
+    signed in, and for a visitor who is not, possibly as read up to ``PUBLIC_PAGE_MAX_AGE_MS`` ago."""
+    glances: RecentGlances = current_app.extensions["pb.recent_glances"]
+    if not current_user.is_authenticated:
+        glance = glances.recent(slug)
+        if glance is not None:
+            return glance
+    return glances.read(lambda: cycle_glance(db_session(), slug), slug)
 
 
 # Plain page numbers below a million: far beyond any list, far below what an SQL OFFSET holds.

@@ -46,10 +46,10 @@ from pb.proposals.forms import (
 from pb.security import role_required
 from pb.services import phases
 from pb.services import proposals as service
-from pb.services.cycles import CycleGlance, cycle_glance, get_cycle
+from pb.services.cycles import CycleGlance, get_cycle
 from pb.services.proposal_index import CITYWIDE
 from pb.values import format_money_input
-from pb.web import domain_errors, page_number, request_now
+from pb.web import domain_errors, page_number, request_now, visitor_glance
 
 PAGE_SIZE = 20
 ORDER_COOKIE = "pb_order"  # the visitor's random order of proposals
@@ -268,7 +268,7 @@ def _render_list(cycle: Cycle | CycleGlance, *, mine: bool):
 
 @bp.get("/cycles/<slug>/proposals")
 def list_proposals(slug: str):
-    glance = cycle_glance(db_session(), slug)  # with the stamp the kept list is read under
+    glance = visitor_glance(slug)  # with the stamp the kept list is read under
     if glance is None:
         abort(404)
     return _render_list(glance, mine=False)
@@ -288,11 +288,12 @@ def show_proposal(slug: str, proposal_id: int):
     """A proposal's page. A visitor who is not signed in sees what every such visitor sees, whatever
     the time (no form to act on, nothing of theirs): that page is kept whole under the cycle's
     proposal stamp, which moves with the proposal, its history, review, translation, comments and
-    their authors' names (``ProposalActivity``), and reused after one narrow query."""
-    session, locale = db_session(), current_locale()
+    their authors' names (``ProposalActivity``), and reused after one narrow query (or none: see
+    :func:`pb.web.visitor_glance`)."""
+    locale = current_locale()
     page_key = None
     if not current_user.is_authenticated:
-        glance = cycle_glance(session, slug)
+        glance = visitor_glance(slug)
         if glance is None:
             abort(404)
         page_key = ("proposal-page", glance.id, glance.version, glance.proposal_stamp, proposal_id, locale)
