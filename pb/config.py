@@ -38,9 +38,12 @@ def _boolean(value: Any) -> bool:
 
 
 def _integer(value: Any) -> int:
-    if isinstance(value, bool):
+    if isinstance(value, bool | float):  # int() would drop a fraction silently (and TOML's 1.0 is a float)
         raise ValueError("expected a whole number")
-    return int(value)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValueError("expected a whole number") from None
 
 
 def _positive_integer(value: Any) -> int:

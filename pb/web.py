@@ -7,6 +7,7 @@ service inside :func:`domain_errors`, and never commits or rolls back itself.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,12 +38,15 @@ class RecentGlances:
     query of a kept page; for visitors who are not signed in it is read at most once per ``max_age``
     seconds per process instead of on every request. Such a visitor cannot change anything, so a page
     that old cannot lack anything of theirs; everyone signed in reads it each time. Every read replaces
-    the kept glance, so the pages of a process never go back to an older stamp after a newer one.
+    the kept glance unless another thread kept a newer one of the same cycle meanwhile (a version and a
+    stamp only go up), so the pages of a process never go back to an older stamp after a newer one (the
+    proposal snapshot would be read again at each switch).
     """
 
     def __init__(self, max_age: float, clock: Callable[[], float] = time.monotonic, size: int = 256) -> None:
         self.max_age, self.clock = max_age, clock
         self._glances = LRU(size)  # slug -> (when read, glance); only cycles that exist
+        self._lock = threading.Lock()  # a comparison and its replacement as one step
 
     def recent(self, slug: str) -> CycleGlance | None:
         """The glance read within ``max_age`` (None: none, or too old)."""
@@ -53,11 +57,19 @@ class RecentGlances:
 
     def read(self, read: Callable[[], CycleGlance | None], slug: str) -> CycleGlance | None:
         """The glance ``read`` returns now, kept for the next visitors."""
-        when = self.clock()
+        when = self.clock()  # before the read: what is kept is never older than its time says
         glance = read()
         if glance is not None and self.max_age > 0:
-            self._glances.put(slug, (when, glance))
+            with self._lock:
+                kept = self._glances.get(slug)
+                if kept is None or not _newer(kept[1], glance):
+                    self._glances.put(slug, (when, glance))
         return glance
+
+
+def _newer(one: CycleGlance, other: CycleGlance) -> bool:
+    """Whether ``one`` saw the cycle ``other`` saw at a later state (never, for another cycle)."""
+    return one.id == other.id and (one.version, one.proposal_stamp) > (other.version, other.proposal_stamp)
 
 
 def visitor_glance(slug: str) -> CycleGlance | None:

@@ -145,6 +145,8 @@ def test_development_derives_a_voting_key_of_its_own():
         ('[app]\nenv = "staging"\n', {}, "app.env"),
         ('[app]\nmax_content_length = "lots"\n', {"PB_ENV": "development"}, "app.max_content_length"),
         ("[mail]\nmail_port = true\n", {"PB_ENV": "development"}, "mail.mail_port"),
+        ("[mail]\nmail_port = 587.5\n", {"PB_ENV": "development"}, "mail.mail_port"),
+        ("[app]\npublic_page_max_age_ms = 0.9\n", {"PB_ENV": "development"}, "app.public_page_max_age_ms"),
         ('[app]\nsecrte_key = "typo"\n', {}, "app.secrte_key"),
         ("[nonsense]\nx = 1\n", {}, "[nonsense]"),
         ("[app\n", {}, "not valid TOML"),

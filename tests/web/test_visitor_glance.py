@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from pb.config import DEFAULT_PUBLIC_PAGE_AGE_MS, ConfigError, load_settings
@@ -73,6 +75,29 @@ def test_a_visitor_sees_the_list_as_read_at_most_the_max_age_ago(
     assert "Benches by the school" in page and "Lights for the river path" in page and len(statements) >= 1
 
 
+def test_a_visitor_sees_a_proposal_page_as_read_at_most_the_max_age_ago(
+    app, client, session, lakeview, make_user, clock, query_counter
+):
+    from pb.services import deliberation
+
+    cycle, author = lakeview
+    cycle.deliberation_during_proposals = True
+    resident = make_user("resident@example.org")
+    proposal = make_proposal(session, author, cycle, title="Lights for the river path")
+    path = f"/cycles/lakeview/proposals/{proposal.id}"
+    assert "Please light the bridge too." not in get(client, path)
+    deliberation.add_comment(session, resident, proposal, "Please light the bridge too.", "en", utcnow())
+    session.commit()
+
+    clock.seconds += MAX_AGE_MS / 1000 - 0.001
+    with query_counter() as statements:
+        page = get(client, path)
+    assert "Please light the bridge too." not in page and statements == []
+    assert "Please light the bridge too." in get(signed_in_client(app, "resident@example.org"), path)
+    clock.seconds += 0.001  # the max age: read again
+    assert "Please light the bridge too." in get(client, path)
+
+
 def test_someone_signed_in_always_sees_the_latest_and_the_visitors_follow(
     app, client, session, lakeview, make_user, clock
 ):
@@ -112,28 +137,52 @@ def test_an_unknown_cycle_is_a_404_every_time_and_not_kept(app, client, clock):
     assert app.extensions["pb.recent_glances"].recent("nowhere") is None
 
 
+def glance(stamp: int, version: int = 1, id: int = 1) -> SimpleNamespace:
+    """What RecentGlances reads of a CycleGlance."""
+    return SimpleNamespace(id=id, version=version, proposal_stamp=stamp)
+
+
 def test_recent_glances_keep_each_read_for_the_max_age_only():
     clock = Clock()
     glances = RecentGlances(max_age=1.0, clock=clock)
+    first, second = glance(stamp=5), glance(stamp=9)
     assert glances.recent("lakeview") is None
-    assert glances.read(lambda: "first", "lakeview") == "first"
+    assert glances.read(lambda: first, "lakeview") is first
     clock.seconds += 0.999
-    assert glances.recent("lakeview") == "first"
-    assert glances.read(lambda: "second", "lakeview") == "second"  # a newer read replaces it
-    assert glances.recent("lakeview") == "second"
+    assert glances.recent("lakeview") is first
+    assert glances.read(lambda: second, "lakeview") is second  # a newer read replaces it
+    assert glances.recent("lakeview") is second
     clock.seconds += 1.0
     assert glances.recent("lakeview") is None
     assert glances.read(lambda: None, "gone") is None and glances.recent("gone") is None
     never = RecentGlances(max_age=0.0, clock=clock)
-    never.read(lambda: "read", "lakeview")
+    never.read(lambda: first, "lakeview")
     assert never.recent("lakeview") is None and len(never._glances) == 0
+
+
+def test_a_read_that_ends_after_a_newer_one_does_not_replace_it():
+    """Two threads: the one that read first stores last; the process keeps the newer state."""
+    clock = Clock()
+    glances = RecentGlances(max_age=1.0, clock=clock)
+    older, newer = glance(stamp=5), glance(stamp=9)
+
+    def slow_read():
+        glances.read(lambda: newer, "lakeview")  # another thread reads and stores meanwhile
+        return older
+
+    assert glances.read(slow_read, "lakeview") is older  # this request shows what it read
+    assert glances.recent("lakeview") is newer
+    glances.read(lambda: glance(stamp=1, version=2), "lakeview")  # an edited cycle: a newer version
+    assert glances.recent("lakeview").version == 2
+    other = glance(stamp=0, id=2)  # another cycle now has the slug (the old one deleted)
+    assert glances.read(lambda: other, "lakeview") is other and glances.recent("lakeview") is other
 
 
 def test_recent_glances_are_bounded():
     glances = RecentGlances(max_age=60.0, size=2)
     for slug in ("a", "b", "c"):
-        glances.read(lambda slug=slug: slug, slug)
-    assert glances.recent("a") is None and glances.recent("c") == "c"
+        glances.read(lambda slug=slug: glance(stamp=1), slug)
+    assert glances.recent("a") is None and glances.recent("c") is not None
 
 
 def test_the_max_age_is_zero_in_tests_and_one_second_elsewhere():
