@@ -78,8 +78,10 @@ class Browser:
 
     port: int
     cookies: dict[str, str] = field(default_factory=dict)
+    requests: int = 0  # made so far
 
     def request(self, method: str, path: str, form: dict | None = None, cookies: dict | None = None) -> Answer:
+        self.requests += 1
         jar = dict(self.cookies if cookies is None else cookies)
         headers = {"Host": f"127.0.0.1:{self.port}"}
         if jar:
@@ -275,6 +277,7 @@ class Run:
     name: str
     seconds: float
     done: int = 0
+    requests: int = 0  # the HTTP requests of what was done
     errors: int = 0
     latencies: list[float] = field(default_factory=list)  # the measured request (the insert, or the cast POST)
     flows: list[float] = field(default_factory=list)  # the whole flow (flow runs only)
@@ -283,6 +286,10 @@ class Run:
     @property
     def rate(self) -> float:
         return self.done / self.seconds
+
+    @property
+    def request_rate(self) -> float:
+        return self.requests / self.seconds
 
     def percentile(self, values: list[float], share: float) -> float:
         if not values:
@@ -295,7 +302,8 @@ def load(name: str, users: int, seconds: float, work, ramp: float = 5) -> Run:
     """``users`` threads, each calling ``work()`` over and over for ``ramp`` + ``seconds``; what counts is
     what completed in the last ``seconds`` (the measured request's end), once every user is under way.
 
-    ``work()`` returns (the measured request's latency, the whole flow's or None, when the request ended).
+    ``work()`` returns (the measured request's latency, the whole flow's or None, when the request ended,
+    how many HTTP requests it made).
     """
     run = Run(name, seconds)
     lock = threading.Lock()
@@ -305,7 +313,7 @@ def load(name: str, users: int, seconds: float, work, ramp: float = 5) -> Run:
     def user() -> None:
         while time.monotonic() < deadline:
             try:
-                latency, flow, ended = work()
+                latency, flow, ended, requests = work()
             except Exception as error:  # noqa: BLE001 (counted and shown)
                 with lock:
                     run.errors += 1
@@ -314,6 +322,7 @@ def load(name: str, users: int, seconds: float, work, ramp: float = 5) -> Run:
             if start <= ended <= deadline:
                 with lock:
                     run.done += 1
+                    run.requests += requests
                     run.latencies.append(latency)
                     if flow is not None:
                         run.flows.append(flow)
@@ -349,7 +358,7 @@ def flow_work(port: int, slug: str, projects: list[int], voters: Voters):
         cast(browser, slug, form)  # the answer shows the receipt
         ended = time.monotonic()
         latency = time.perf_counter() - sent
-        return latency, time.perf_counter() - began, ended
+        return latency, time.perf_counter() - began, ended, browser.requests
 
     return work
 
@@ -359,15 +368,16 @@ def insert_work(port: int):
         browser = Browser(port)
         began = time.perf_counter()
         expect(browser.post("/", {}), 200, "insert")
-        return time.perf_counter() - began, None, time.monotonic()
+        return time.perf_counter() - began, None, time.monotonic(), browser.requests
 
     return work
 
 
 def table(inserts: list[Run], flows: list[Run], options) -> str:
     lines = [
-        "| run | per second | p50 ms | p99 ms | whole flow p50 ms | whole flow p99 ms | errors | share of insert |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| run | per second | p50 ms | p99 ms | whole flow p50 ms | whole flow p99 ms | errors | share of insert "
+        "| requests each | requests per second | share of insert, request for request |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     baseline = statistics.mean(run.rate for run in inserts)
     for run in inserts + flows:
@@ -375,7 +385,8 @@ def table(inserts: list[Run], flows: list[Run], options) -> str:
         whole = f"{run.percentile(run.flows, 0.5):.0f} | {run.percentile(run.flows, 0.99):.0f}" if flow else " | "
         lines.append(
             f"| {run.name} | {run.rate:,.1f} | {run.percentile(run.latencies, 0.5):.0f} | "
-            f"{run.percentile(run.latencies, 0.99):.0f} | {whole} | {run.errors} | {run.rate / baseline:.1%} |"
+            f"{run.percentile(run.latencies, 0.99):.0f} | {whole} | {run.errors} | {run.rate / baseline:.1%} | "
+            f"{run.requests / max(run.done, 1):.0f} | {run.request_rate:,.1f} | {run.request_rate / baseline:.1%} |"
         )
     lines.append("")
     lines.append(
@@ -383,7 +394,8 @@ def table(inserts: list[Run], flows: list[Run], options) -> str:
         "a run after 5 s under way; "
         f"gunicorn {options.workers} sync workers each; PostgreSQL; Redis; {os.cpu_count()} CPUs, "
         f"load average before the run {options.load_before}. Flow rows: ballots cast per second and the cast "
-        "POST's latency; insert rows: inserts per second and their latency."
+        "POST's latency; insert rows: inserts per second and their latency. The last column compares the HTTP "
+        "requests each side completes (a ballot is several, an insert one)."
     )
     for run in inserts + flows:
         if run.first_error:
