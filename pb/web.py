@@ -1,4 +1,5 @@
-"""What the views of every blueprint share: the request's clock and showing a broken rule on a form.
+"""What the views of every blueprint share: the request's clock, showing a broken rule on a form, and
+the glance at a cycle that public pages are kept under (read at most once per max age for visitors).
 
 The request's single commit point is :meth:`pb.app.PbFlask.dispatch_request`: a view calls a
 service inside :func:`domain_errors`, and never commits or rolls back itself.
