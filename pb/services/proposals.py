@@ -414,8 +414,8 @@ class ProposalPage:
 
 def _area_id(session: Session, cycle: Cycle, model: type[District] | type[Category], slug: str) -> int | str:
     """The id of the cycle's district or category ``slug`` (-1: none has it), or ``slug`` itself when it
-    names none in particular ("" for all, and "citywide" for districts: a category may have that slug). From the cycle's own list when ``cycle`` is
-    loaded, else one query (``cycle`` may be a glance)."""
+    names none in particular ("" for all, and "citywide" for districts: a category may have that slug).
+    From the cycle's own list when ``cycle`` is loaded, else one query (``cycle`` may be a glance)."""
     if slug == "" or (slug == CITYWIDE and model is District):
         return slug
     if isinstance(cycle, Cycle):

@@ -1,4 +1,4 @@
-"""Fixtures of the review and ballot project service tests."""
+"""Fixtures of the service tests: the clock, a cycle open for proposals, an author."""
 
 from __future__ import annotations
 
@@ -18,3 +18,9 @@ def now():
 def cycle(session, now):
     """A cycle open for proposals (review is open from submission until voting)."""
     return make_cycle(session, now=now, phase="proposals")
+
+
+@pytest.fixture
+def author(make_user):
+    """The author of the proposals a test makes."""
+    return make_user("author@example.org", display_name="Amina Author")

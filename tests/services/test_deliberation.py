@@ -30,11 +30,6 @@ def cycle(session, now):
 
 
 @pytest.fixture
-def author(make_user):
-    return make_user("author@example.org", display_name="Amina Author")
-
-
-@pytest.fixture
 def resident(make_user):
     return make_user("resident@example.org", display_name="Rémi Resident")
 

@@ -9,7 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select, text, update
 
-from pb.db import utcnow
 from pb.models import Comment, Proposal, ProposalStatus, User
 from pb.services import deliberation, moderation, review
 from pb.services import proposals as service
@@ -19,22 +18,12 @@ from tests.factories import make_cycle, make_proposal, proposal_input
 
 
 @pytest.fixture
-def now():
-    return utcnow().replace(second=0, microsecond=0)
-
-
-@pytest.fixture
-def cycle(session, now):
-    cycle = make_cycle(session, now=now, phase="proposals")
+def cycle(cycle, session):
+    """The services' cycle open for proposals, with deliberation during submission."""
     cycle.deliberation_during_proposals = True
     cycle.max_proposals_per_resident = 50
     session.commit()
     return cycle
-
-
-@pytest.fixture
-def author(make_user):
-    return make_user("author@example.org", display_name="Amina Author")
 
 
 @pytest.fixture

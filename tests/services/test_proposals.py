@@ -24,11 +24,6 @@ def cycle(session, now):
     return make_cycle(session, now=now, phase="proposals")
 
 
-@pytest.fixture
-def author(make_user):
-    return make_user("author@example.org", display_name="Amina Author")
-
-
 def test_a_draft_is_only_its_authors_until_submitted(session, cycle, author, now):
     draft = make_proposal(session, author, cycle, now=now, submit=False)
     assert draft.status is ProposalStatus.DRAFT and draft.submitted_at is None and draft.history == []
